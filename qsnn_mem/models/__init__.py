@@ -1,0 +1,1 @@
+"""Spiking networks of the two experiments."""

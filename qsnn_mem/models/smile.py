@@ -1,0 +1,221 @@
+"""The ISCAS 2020 smile network: 700-400-250 LIF layers, BPTT, WAGE-quantized integers.
+
+One epoch is one forward pass of the whole input raster, the van Rossum loss against the target,
+the full BPTT backward pass and the quantized weight gradients (the optimizer step is the training
+loop's). Two backends compute the same numbers: ``fused`` (compiled CPU kernels for the neuron
+recurrence, see :mod:`.smile_kernels`) and ``autograd`` (the step-by-step specification in
+:mod:`.smile_reference`, which runs on any device).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from .. import quant
+from ..config import SmileWorkload
+from ..neuron import LIFParams
+from ..quant import Bits
+from . import smile_kernels as kernels
+from .smile_reference import GradQuant, forward_loss
+
+
+class LayerRecord(NamedTuple):
+    """What one layer read and produced in an epoch (consumed by the tracer)."""
+
+    spikes_in: torch.Tensor  # (steps, fan_in) binary
+    spikes_out: torch.Tensor  # (steps, fan_out) binary
+    weight: torch.Tensor  # forward weight W_hat (fan_in, fan_out)
+    error: torch.Tensor | None  # quantized error at the layer output (steps, fan_out)
+    grad: torch.Tensor | None  # quantized weight gradient (fan_in, fan_out)
+    spike_count: int  # spikes emitted by the layer in the epoch
+    weight_nonzero: int  # non-zero entries of the forward weight
+
+
+class EpochResult(NamedTuple):
+    loss: float
+    layers: list[LayerRecord]
+
+
+def init_weight(
+    fan_in: int,
+    fan_out: int,
+    init_fan_in: int,
+    bits: Bits,
+    state_bits: Bits,
+    grad_bits: Bits,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, float]:
+    """Reference initialisation; returns the float shadow weight and the forward scale.
+
+    ``limit = sqrt(3 / init_fan_in)``, ``W_m = 1 - 2**-bits``; ``W ~ U(+-max(W_m, limit))``, then
+    clipped on the gradient grid and rounded on the state grid (the reference's quirk);
+    ``scale = 2**round(log2(W_m / limit))``, at least 1.
+    """
+    limit = math.sqrt(3.0 / init_fan_in)
+    w_max = 1.0 if bits is None else 1.0 - 2.0**-bits
+    scale = max(1.0, 2.0 ** round(math.log2(w_max / limit)))
+    bound = max(w_max, limit)
+    w = (torch.rand((fan_in, fan_out), generator=generator) * 2.0 - 1.0) * bound
+    return quant.quant(quant.clip(w, grad_bits), state_bits), scale
+
+
+class SmileNet:
+    """Float shadow weights, their forward quantization, and one training epoch."""
+
+    def __init__(self, cfg: SmileWorkload, device: torch.device, backend: str) -> None:
+        self.cfg = cfg
+        self.device = device
+        self.backend = backend
+        init_gen = torch.Generator().manual_seed(cfg.seed)
+        sizes = [(cfg.nb_inputs, cfg.nb_hidden), (cfg.nb_hidden, cfg.nb_outputs)]
+        self.weights: list[torch.Tensor] = []
+        self.scales: list[float] = []
+        for fan_in, fan_out in sizes:
+            w, scale = init_weight(
+                fan_in,
+                fan_out,
+                cfg.init_fan_in or fan_in,
+                cfg.weight_bits,
+                cfg.state_bits,
+                cfg.grad_bits,
+                init_gen,
+            )
+            self.weights.append(w.to(device).requires_grad_(True))
+            self.scales.append(scale)
+        self.lif = LIFParams(
+            alpha=cfg.alpha,
+            beta=cfg.beta,
+            threshold=cfg.threshold,
+            reset=cfg.reset,
+            surrogate_scale=cfg.surrogate_scale,
+            syn_delay=cfg.syn_delay,
+            state_bits=cfg.state_bits,
+            error_bits=cfg.error_bits,
+        )
+        # Stochastic rounding has its own stream, drawn on the CPU for every device.
+        self.grad_quant = GradQuant(
+            cfg.error_bits,
+            cfg.grad_bits,
+            cfg.rng_bits,
+            cfg.grad_scale,
+            torch.Generator().manual_seed(cfg.seed + 1),
+        )
+        self.vr_norm = 1.0 / cfg.tau_syn
+
+    def clip_(self) -> None:
+        """Clip the shadow weights to the weight range in place (before every forward pass)."""
+        if self.cfg.weight_bits is None:
+            return
+        b = quant.bound(self.cfg.weight_bits)
+        with torch.no_grad():
+            for w in self.weights:
+                if w.device.type == "cpu":
+                    kernels.clip_(w.numpy(), b)
+                else:
+                    w.clamp_(-b, b)
+
+    def forward_weights(self) -> list[torch.Tensor]:
+        """``W_hat = quantize(W, weight_bits) / scale`` of every layer."""
+        with torch.no_grad():
+            return [
+                quant.quantize(w, self.cfg.weight_bits) / s
+                for w, s in zip(self.weights, self.scales, strict=True)
+            ]
+
+    def epoch(self, x: torch.Tensor, target: torch.Tensor) -> EpochResult:
+        """Forward, loss and BPTT backward; leaves the quantized gradients in ``w.grad``."""
+        if self.backend == "autograd":
+            return self._epoch_autograd(x, target)
+        return self._epoch_fused(x.numpy(), target.numpy())
+
+    def _epoch_autograd(self, x: torch.Tensor, target: torch.Tensor) -> EpochResult:
+        for w in self.weights:
+            w.grad = None
+        loss, rasters = forward_loss(
+            x,
+            target,
+            self.weights,
+            self.cfg.weight_bits,
+            self.scales,
+            self.lif,
+            self.grad_quant,
+            self.cfg.vr_decay,
+            self.vr_norm,
+        )
+        loss.backward()
+        w_hat = self.forward_weights()
+        inputs = [x, rasters[0].detach()]
+        layers = [
+            LayerRecord(i, r.detach(), wh, None, w.grad, int(r.sum()), int(torch.count_nonzero(wh)))
+            for i, r, wh, w in zip(inputs, rasters, w_hat, self.weights, strict=True)
+        ]
+        return EpochResult(float(loss.detach()), layers)
+
+    def _epoch_fused(self, x: np.ndarray, target: np.ndarray) -> EpochResult:
+        cfg, lif, gq = self.cfg, self.lif, self.grad_quant
+        qstep = _step(cfg.state_bits)
+        estep = _step(cfg.error_bits)
+        wstep = _step(cfg.weight_bits)
+        quantized = [
+            kernels.quantize_weight(w.detach().numpy(), wstep, s)
+            for w, s in zip(self.weights, self.scales, strict=True)
+        ]
+        w_hat = [wh for wh, _ in quantized]
+        w_nnz = [nnz for _, nnz in quantized]
+        rasters, saved = [x], []
+        for wh in w_hat:
+            spk, v_rec, flags = kernels.lif_forward(
+                rasters[-1],
+                wh,
+                lif.alpha,
+                lif.beta,
+                lif.threshold,
+                lif.reset,
+                qstep,
+                lif.syn_delay,
+            )
+            rasters.append(spk)
+            saved.append((v_rec, flags))
+
+        loss, d_spk = kernels.van_rossum_grad(rasters[-1], target, cfg.vr_decay, self.vr_norm)
+        layers: list[LayerRecord] = []
+        for k in range(len(w_hat) - 1, -1, -1):
+            v_rec, flags = saved[k]
+            d_h = kernels.lif_backward(
+                d_spk,
+                v_rec,
+                flags,
+                lif.alpha,
+                lif.beta,
+                lif.surrogate_scale,
+                estep,
+                cfg.state_bits is not None,
+                lif.syn_delay,
+            )
+            err = kernels.quant_error_matrix(d_h, estep)
+            if k > 0:
+                d_spk = kernels.error_to_input(err, np.ascontiguousarray(w_hat[k].T))
+            uniform = torch.rand(w_hat[k].shape, generator=gq.generator).numpy()
+            grad = kernels.quant_grad(
+                kernels.outer_sum(rasters[k], err),
+                uniform,
+                _step(gq.grad_bits),
+                _step(gq.rng_bits),
+                gq.grad_scale,
+                self.scales[k],
+            )
+            self.weights[k].grad = torch.from_numpy(grad)
+            tensors = map(torch.from_numpy, (rasters[k], rasters[k + 1], w_hat[k], err, grad))
+            spikes = int(np.count_nonzero(rasters[k + 1]))
+            layers.append(LayerRecord(*tensors, spikes, int(w_nnz[k])))
+        layers.reverse()
+        return EpochResult(loss, layers)
+
+
+def _step(bits: Bits) -> float:
+    """Grid denominator of a quantizer, 0 for "not quantized" (the kernels' convention)."""
+    return 0.0 if bits is None else quant.step(bits)

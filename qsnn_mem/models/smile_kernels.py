@@ -1,0 +1,268 @@
+"""Fused CPU kernels for the smile network: event-driven layers, BPTT, WAGE quantizers.
+
+They compute what :mod:`.smile_reference` computes under torch autograd, in float32 and in the
+same order of operations, so quantized runs agree bit for bit (float runs to rounding: the
+event-driven sums add rows in another order than a BLAS product). One compiled loop replaces
+thousands of small tensor operations per epoch. A ``qstep``/``estep``/``rstep`` of 0 means the
+value is not quantized.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+INSIDE_V, INSIDE_SYN, INSIDE_MEM = 1, 2, 4  # flag bits: value was not clipped by its quantizer
+F32 = np.float32
+F64 = np.float64
+
+
+@njit(cache=True, inline="always")
+def _quant(x, qstep):
+    if qstep == 0.0:
+        return x, True
+    lim = F32(1.0) - F32(1.0) / qstep
+    inside = x >= -lim and x <= lim
+    xc = min(max(x, -lim), lim)
+    return F32(np.rint(xc * qstep) / qstep), inside
+
+
+@njit(cache=True, inline="always")
+def _shift(peak):
+    """Nearest power of two of ``peak`` (1 for 0), as quant.shift."""
+    return F32(1.0) if peak == 0.0 else F32(2.0 ** np.rint(math.log2(peak)))
+
+
+@njit(cache=True)
+def clip_(w, bound):
+    """Clamp ``w`` to ``[-bound, bound]`` in place."""
+    b = F32(bound)
+    flat = w.ravel()
+    for k in range(flat.size):
+        flat[k] = min(max(flat[k], -b), b)
+
+
+@njit(cache=True)
+def quantize_weight(w, qstep, scale):
+    """``quantize(w, bits) / scale`` and its number of non-zeros."""
+    out = np.empty_like(w)
+    s = F32(scale)
+    q = F32(qstep)
+    flat_w, flat_o = w.ravel(), out.ravel()
+    nnz = 0
+    for k in range(flat_w.size):
+        v = _quant(flat_w[k], q)[0] / s
+        flat_o[k] = v
+        nnz += v != 0
+    return out, nnz
+
+
+@njit(cache=True)
+def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
+    """Event-driven layer: each input spike adds its weight row, then the LIF step.
+
+    Returns the spike raster, the quantized ``v`` per step and the clip flags for backward.
+    """
+    steps, n_in = spk_in.shape
+    n = w_hat.shape[1]
+    a, b = F32(alpha), F32(beta)
+    thr, rst, q = F32(threshold), F32(reset), F32(qstep)
+    spk = np.zeros((steps, n), F32)
+    v_rec = np.empty((steps, n), F32)
+    flags = np.zeros((steps, n), np.uint8)
+    syn = np.zeros(n, F32)
+    mem = np.zeros(n, F32)
+    h = np.empty(n, F32)
+    for t in range(steps):
+        h[:] = 0.0
+        for i in range(n_in):
+            s_in = spk_in[t, i]
+            if s_in != 0.0:
+                for j in range(n):
+                    h[j] += s_in * w_hat[i, j]
+        for j in range(n):
+            v, in_v = _quant(mem[j] - thr, q)
+            s = F32(1.0) if v > 0 else F32(0.0)
+            new_syn, in_syn = _quant(a * syn[j] + h[j], q)
+            drive = syn[j] if syn_delay else new_syn
+            new_mem, in_mem = _quant(b * mem[j] + drive - rst * s, q)
+            spk[t, j] = s
+            v_rec[t, j] = v
+            flags[t, j] = INSIDE_V * in_v + INSIDE_SYN * in_syn + INSIDE_MEM * in_mem
+            syn[j] = new_syn
+            mem[j] = new_mem
+    return spk, v_rec, flags
+
+
+@njit(cache=True, inline="always")
+def _quant_error(g, mask_flags, bit, estep):
+    """WAGE error quantizer of the vector ``g`` (as quant.quant_error), then the clip mask."""
+    out = np.empty_like(g)
+    if estep == 0.0:
+        for i in range(g.size):
+            out[i] = g[i] if mask_flags[i] & bit else F32(0.0)
+        return out
+    peak = 0.0
+    for i in range(g.size):
+        peak = max(peak, abs(g[i]))
+    sh = _shift(peak)
+    lim = F32(1.0) - F32(1.0) / estep
+    for i in range(g.size):
+        if mask_flags[i] & bit:
+            x = min(max(g[i] / sh, -lim), lim)
+            out[i] = F32(np.rint(x * estep) / estep)
+        else:
+            out[i] = F32(0.0)
+    return out
+
+
+@njit(cache=True)
+def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quantized, syn_delay):
+    """BPTT through :func:`lif_forward`: gradient of the loss w.r.t. the input current ``h``."""
+    steps, n = d_spk.shape
+    a, b, sc = F32(alpha), F32(beta), F32(surrogate_scale)
+    e = F32(estep)
+    all_in = np.full(n, INSIDE_V | INSIDE_SYN | INSIDE_MEM, np.uint8)
+    d_h = np.empty((steps, n), F32)
+    g_syn = np.zeros(n, F32)  # dL/d syn_{t+1} (syn_delay) or its part via pre_syn_{t+1}
+    g_mem = np.zeros(n, F32)  # dL/d mem_{t+1}
+    g_v = np.empty(n, F32)
+    for t in range(steps - 1, -1, -1):
+        fl = flags[t] if quantized else all_in
+        g_premem = _quant_error(g_mem, fl, INSIDE_MEM, e) if quantized else g_mem.copy()
+        if syn_delay:
+            g_presyn = _quant_error(g_syn, fl, INSIDE_SYN, e) if quantized else g_syn.copy()
+            for i in range(n):
+                g_syn[i] = a * g_presyn[i] + g_premem[i]
+        else:
+            for i in range(n):
+                g_syn[i] = g_syn[i] + g_premem[i]
+            g_presyn = _quant_error(g_syn, fl, INSIDE_SYN, e) if quantized else g_syn.copy()
+            for i in range(n):
+                g_syn[i] = a * g_presyn[i]
+        d_h[t] = g_presyn
+        for i in range(n):
+            d = sc * abs(v_rec[t, i]) + F32(1.0)
+            g_v[i] = d_spk[t, i] / (d * d)
+        g_v_q = _quant_error(g_v, fl, INSIDE_V, e) if quantized else g_v
+        for i in range(n):
+            g_mem[i] = b * g_premem[i] + g_v_q[i]
+    return d_h
+
+
+@njit(cache=True)
+def quant_error_matrix(x, estep):
+    """quant.quant_error over a whole matrix (one normalisation)."""
+    if estep == 0.0:
+        return x.copy()
+    peak = 0.0
+    for v in x.ravel():
+        peak = max(peak, abs(v))
+    sh = _shift(peak)
+    q = F32(estep)
+    lim = F32(1.0) - F32(1.0) / q
+    out = np.empty_like(x)
+    flat_x, flat_o = x.ravel(), out.ravel()
+    for k in range(flat_x.size):
+        flat_o[k] = F32(np.rint(min(max(flat_x[k] / sh, -lim), lim) * q) / q)
+    return out
+
+
+@njit(cache=True)
+def outer_sum(spk_in, err):
+    """``spk_in.T @ err`` summed event by event: each input spike adds its step's error row."""
+    steps, n_in = spk_in.shape
+    g = np.zeros((n_in, err.shape[1]), F32)
+    for t in range(steps):
+        for i in range(n_in):
+            s = spk_in[t, i]
+            if s != 0.0:
+                for j in range(err.shape[1]):
+                    g[i, j] += s * err[t, j]
+    return g
+
+
+@njit(cache=True)
+def error_to_input(err, w_hat_t):
+    """``err @ w_hat.T`` (rows of ``w_hat_t`` are columns of ``w_hat``), skipping zero errors."""
+    steps, n = err.shape
+    out = np.zeros((steps, w_hat_t.shape[1]), F32)
+    for t in range(steps):
+        for j in range(n):
+            e = err[t, j]
+            if e != 0.0:
+                for i in range(w_hat_t.shape[1]):
+                    out[t, i] += e * w_hat_t[j, i]
+    return out
+
+
+@njit(cache=True)
+def quant_grad(x, uniform, gstep, rstep, lr, scale):
+    """quant.quant_grad of ``x / scale`` with the given uniform [0, 1) numbers."""
+    out = np.empty_like(x)
+    s = F32(scale)
+    flat_x, flat_u, flat_o = x.ravel(), uniform.ravel(), out.ravel()
+    if gstep == 0.0:
+        for k in range(flat_x.size):
+            flat_o[k] = flat_x[k] / s
+        return out
+    peak = 0.0
+    for v in flat_x:
+        peak = max(peak, abs(v / s))
+    sh = _shift(peak)
+    lr32, r, g = F32(lr), F32(rstep), F32(gstep)
+    for k in range(flat_x.size):
+        n = lr32 * (flat_x[k] / s) / sh
+        mag = abs(n)
+        whole = F32(np.floor(mag))
+        frac = mag - whole
+        u = flat_u[k]
+        if r != 0.0:
+            frac = F32(np.rint(frac * r) / r)
+            u = F32(np.rint(u * r) / r)
+        up = F32(1.0) if frac >= u else F32(0.0)
+        flat_o[k] = F32(np.sign(n)) * (whole + up) / g
+    return out
+
+
+@njit(cache=True)
+def van_rossum_grad(out, target, decay, norm):
+    """Van Rossum loss ``sqrt(norm * SSE)`` of exp-filtered rasters and its gradient, in float64."""
+    steps, n = out.shape
+    diff = np.empty((steps, n))
+    uo = np.zeros(n)
+    ut = np.zeros(n)
+    sse = 0.0
+    for t in range(steps):
+        for j in range(n):
+            uo[j] = decay * uo[j] + out[t, j]
+            ut[j] = decay * ut[j] + target[t, j]
+            diff[t, j] = uo[j] - ut[j]
+            sse += diff[t, j] * diff[t, j]
+    loss = math.sqrt(norm * sse)
+    grad = np.zeros((steps, n), F32)
+    if loss == 0.0:
+        return loss, grad
+    acc = np.zeros(n)
+    for t in range(steps - 1, -1, -1):
+        for j in range(n):
+            acc[j] = decay * acc[j] + norm * diff[t, j] / loss
+            grad[t, j] = acc[j]
+    return loss, grad
+
+
+@njit(cache=True)
+def adamax_step(w, g, m, u, clr, beta1, beta2, eps):
+    """In-place Adamax update with step size ``clr = lr / (1 - beta1**step)``, in the float32
+    order of operations of torch.optim.Adamax (so both give the same bits)."""
+    wt, b2, e = F32(1.0 - beta1), F32(beta2), F32(eps)
+    neg_clr = F32(-clr)
+    fw, fg, fm, fu = w.ravel(), g.ravel(), m.ravel(), u.ravel()
+    for k in range(fw.size):
+        # torch's vectorised lerp is a fused multiply-add (one rounding), emulated in float64
+        # where a float32 product is exact; addcdiv computes w + (value * m) / u.
+        fm[k] = F32(F64(wt) * F64(fg[k] - fm[k]) + F64(fm[k]))
+        fu[k] = max(fu[k] * b2, abs(fg[k]) + e)
+        fw[k] = fw[k] + (neg_clr * fm[k]) / fu[k]
