@@ -148,23 +148,26 @@ class SmileWorkload(BaseModel):
         return "".join(f"{k}{'f' if b is None else b}" for k, b in parts)
 
 
-def canonical_keys(data: dict[str, Any]) -> dict[str, Any]:
+def canonical_keys(data: dict[str, Any], source: str) -> dict[str, Any]:
     """Map seed option names (``global_wb``) to field names (``weight_bits``)."""
     out: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for key, value in data.items():
         name = SEED_NAMES.get(key, key)
         if name in out:
-            raise QsnnError(f"field '{name}' is given twice (also as its seed name '{key}')")
-        out[name] = value
+            raise QsnnError(
+                f"{source}: '{given[name]}' and '{key}' set the same field '{name}'; give one"
+            )
+        out[name], given[name] = value, key
     return out
 
 
 def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> SmileWorkload:
     """Read a workload YAML, apply ``--set key=value`` overrides, and validate it."""
     file = Path(path)
-    data = canonical_keys(read_yaml(file))
+    data = canonical_keys(read_yaml(file), str(file))
     data.setdefault("name", file.stem)
-    over = canonical_keys(dict(apply_overrides({}, overrides or [])))
+    over = canonical_keys(apply_overrides({}, overrides or []), "--set")
     data.update(over)
     workload = validate(SmileWorkload, data, str(file))
     # Data paths in a YAML file are relative to that file's folder.

@@ -1,0 +1,77 @@
+"""``qsnn-mem estimate ARCH.yaml --trace RUN``: price a traced run in a memory organization."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .. import __version__
+from ..io import ensure_dir, write_csv, write_json
+from .app import app
+
+_out = Console(highlight=False)
+
+
+def si(value: float, unit: str) -> str:
+    """``3.2e-12, 'J'`` -> ``3.20 pJ``: the largest prefix that keeps the number >= 1."""
+    if value != value:  # NaN: e.g. no inference samples
+        return "-"
+    for factor, prefix in ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {prefix}{unit}"
+    return f"{value / 1e-15:.3g} f{unit}" if value else f"0 {unit}"
+
+
+@app.command()
+def estimate(
+    arch_file: Annotated[Path, typer.Argument(help="memory organization YAML (see arch/)")],
+    trace: Annotated[Path, typer.Option("--trace", help="trace folder written by qsnn-mem trace")],
+    out: Annotated[Path | None, typer.Option(help="output folder (default: "
+                                             "reports/estimate/TRACE-ARCH)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override an arch field, "
+                                                   "e.g. --set memories.0.word_bits=32")] = None,
+) -> None:
+    """Energy per training epoch and per inference, and area, of a traced run."""
+    from ..memory import accesses, arch, estimate as est, tables
+
+    spec = arch.load_arch(arch_file, set_ or [])
+    run = accesses.load_trace(trace)
+    ev = est.evaluate([(spec, run)])
+    energy = tables.energy_table(ev)
+    area = tables.area_table(ev)
+    summary = ev.summary().iloc[0].to_dict()
+    folder = ensure_dir(out or Path("reports") / "estimate" / f"{Path(trace).name}-{spec.name}")
+    write_csv(folder / "energy.csv", energy)
+    write_csv(folder / "area.csv", area)
+    write_json(folder / "run.json", {
+        "command": "estimate", "arch_file": str(arch_file), "overrides": set_ or [],
+        "arch": spec.model_dump(), "trace": str(trace), "summary": summary,
+        "versions": {"qsnn_mem": __version__, "python": platform.python_version()},
+    })
+    _print_summary(spec.name, run, energy, area, summary, folder)
+
+
+def _print_summary(name, run, energy, area, summary, folder) -> None:
+    epochs = max(run.normalisers["train_epochs"], 1)
+    infers = run.normalisers["infer_samples"]
+    table = Table(title=f"{name} on {run.workload} ({run.folder})")
+    for col in ("memory", "capacity", "area", "leakage", "per training epoch", "per inference"):
+        table.add_column(col, justify="left" if col == "memory" else "right")
+    by_phase = energy.groupby(["memory", "phase"])["energy_J"].sum()
+    for _, row in area.iterrows():
+        train = by_phase.get((row["memory"], "train"), 0.0) / epochs
+        infer = by_phase.get((row["memory"], "infer"), 0.0) / infers if infers else float("nan")
+        table.add_row(row["memory"], f"{row['capacity_bits'] / 1024:.1f} kbit",
+                      f"{row['area_m2'] * 1e6:.4f} mm²", si(row["leakage_W"], "W"),
+                      si(train, "J"), si(infer, "J"))
+    table.add_row("total", f"{summary['capacity_bits'] / 1024:.1f} kbit",
+                  f"{summary['area_m2'] * 1e6:.4f} mm²", si(summary["leakage_W"], "W"),
+                  si(summary["energy_per_epoch_J"], "J"),
+                  si(summary["energy_per_inference_J"], "J"), style="bold")
+    _out.print(table)
+    _out.print(f"wrote {folder}/energy.csv, area.csv, run.json")
