@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .models.smile_kernels import adamax_step
@@ -20,10 +21,14 @@ class Adamax:
         lr: float = 1.0,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        stored: list[tuple[float, float]] | None = None,
     ) -> None:
         self.params = params
         self.lr, self.betas, self.eps = lr, betas, eps
         self.step_count = 0
+        # (qstep, scale) of the stored form of each parameter, to count which codes change.
+        self.stored = stored or [(0.0, 1.0)] * len(params)
+        self.last_counts: list[np.ndarray] | None = None
         self.fused = all(p.device.type == "cpu" for p in params)
         if self.fused:
             self.m = [torch.zeros_like(p) for p in params]
@@ -32,16 +37,34 @@ class Adamax:
             self.torch_opt = torch.optim.Adamax(params, lr=lr, betas=betas, eps=eps)
 
     def step(self) -> None:
+        """One update. On the CPU, ``last_counts`` then holds per parameter [stored codes that
+        changed, non-zeros among them before, after]."""
         if not self.fused:
             self.torch_opt.step()
             return
         self.step_count += 1
         beta1, beta2 = self.betas
         clr = self.lr / (1 - beta1**self.step_count)
+        counts = []
         with torch.no_grad():
-            for p, m, u in zip(self.params, self.m, self.u, strict=True):
+            for p, m, u, (qstep, scale) in zip(
+                self.params, self.m, self.u, self.stored, strict=True
+            ):
                 if p.grad is None:
+                    counts.append(np.zeros(3, np.int64))
                     continue
-                adamax_step(
-                    p.numpy(), p.grad.numpy(), m.numpy(), u.numpy(), clr, beta1, beta2, self.eps
+                counts.append(
+                    adamax_step(
+                        p.numpy(),
+                        p.grad.numpy(),
+                        m.numpy(),
+                        u.numpy(),
+                        clr,
+                        beta1,
+                        beta2,
+                        self.eps,
+                        qstep,
+                        scale,
+                    )
                 )
+        self.last_counts = counts

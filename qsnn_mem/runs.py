@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, quant
+from .errors import QsnnError
 from .io import atomic_path, ensure_dir, write_csv, write_json
 from .plots import loss_figure, raster_figure
 from .train import TrainResult
@@ -105,3 +106,38 @@ def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | No
     }
     info.update(extra or {})
     write_json(run_dir / "run.json", info)
+
+
+def load_weights(path: str | os.PathLike, cfg: Any) -> list[tuple[np.ndarray, float]]:
+    """Shadow weights and scales of a run folder (or its weights.npz), checked against ``cfg``."""
+    source = Path(path)
+    file = source / "weights.npz" if source.is_dir() else source
+    if not file.is_file():
+        raise QsnnError(f"{file}: weights file not found (give a run folder or its weights.npz)")
+    try:
+        with np.load(file) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError) as exc:
+        raise QsnnError(f"{file}: not a readable weights file ({exc})") from None
+    shapes = [(cfg.nb_inputs, cfg.nb_hidden), (cfg.nb_hidden, cfg.nb_outputs)]
+    out = []
+    for k, shape in enumerate(shapes, start=1):
+        key = f"fc{k}_shadow"
+        if key not in arrays:
+            raise QsnnError(f"{file}: no '{key}' array (found: {', '.join(sorted(arrays))})")
+        w = arrays[key]
+        if w.shape != shape:
+            raise QsnnError(
+                f"{file}: '{key}' has shape {w.shape}, but the workload's network needs {shape} "
+                "(nb_inputs, nb_hidden, nb_outputs must match the trained run)"
+            )
+        out.append((w.astype(np.float32), float(arrays.get(f"fc{k}_scale", 16.0))))
+    stored = int(arrays.get("weight_bits", -1))
+    wanted = -1 if cfg.weight_bits is None else cfg.weight_bits
+    if stored != wanted:
+        shown = "null" if stored == -1 else stored
+        raise QsnnError(
+            f"{file}: the weights were trained with weight_bits={shown}, the workload asks for "
+            f"{cfg.weight_bits}; add --set weight_bits={shown}"
+        )
+    return out

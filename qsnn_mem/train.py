@@ -34,6 +34,7 @@ def pick_device(cfg: SmileWorkload) -> tuple[torch.device, str]:
 class TrainResult:
     cfg: SmileWorkload
     net: SmileNet
+    optimizer: Adamax
     x: torch.Tensor
     target: torch.Tensor
     metrics: list[dict] = field(default_factory=list)
@@ -65,8 +66,8 @@ def train(cfg: SmileWorkload, on_epoch: EpochHook | None = None) -> TrainResult:
     x = torch.from_numpy(smile_input(cfg)).to(device)
     target = torch.from_numpy(smile_target_raster(cfg)).to(device)
     net = SmileNet(cfg, device, backend)
-    optimizer = Adamax(net.weights, lr=cfg.lr, betas=(0.9, 0.999))
-    result = TrainResult(cfg, net, x, target)
+    optimizer = Adamax(net.weights, lr=cfg.lr, betas=(0.9, 0.999), stored=net.stored_forms())
+    result = TrainResult(cfg, net, optimizer, x, target)
     start = time.perf_counter()
     try:
         for epoch in range(cfg.nb_epochs):

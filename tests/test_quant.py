@@ -112,7 +112,7 @@ def test_kernel_gradient_quantizer_matches_the_specification(seed, gb, rb):
     x = torch.randn(30, 20, generator=gen) * (torch.rand(30, 20, generator=gen) < 0.5)
     spec = quant.quant_grad(x / 16.0, gb, rb, torch.Generator().manual_seed(7), lr=0.1)
     uniform = torch.rand(x.shape, generator=torch.Generator().manual_seed(7)).numpy()
-    fused = kernels.quant_grad(
+    fused, nnz = kernels.quant_grad(
         x.numpy(),
         uniform,
         0.0 if gb is None else quant.step(gb),
@@ -121,6 +121,7 @@ def test_kernel_gradient_quantizer_matches_the_specification(seed, gb, rb):
         16.0,
     )
     assert np.array_equal(fused, spec.numpy())
+    assert nnz == int(torch.count_nonzero(spec))
 
 
 @settings(max_examples=25, deadline=None)

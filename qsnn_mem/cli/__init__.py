@@ -15,7 +15,7 @@ from ..errors import QsnnError
 from .app import app
 
 # Importing a command module registers its command.
-from . import train  # noqa: F401  isort: skip
+from . import train, trace  # noqa: F401  isort: skip
 from . import estimate, cacti  # noqa: E402, F401  isort: skip
 
 _err = Console(stderr=True, highlight=False)

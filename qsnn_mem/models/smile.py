@@ -17,22 +17,35 @@ import torch
 
 from .. import quant
 from ..config import SmileWorkload
-from ..neuron import LIFParams
+from ..neuron import LIFParams, lif_layer
 from ..quant import Bits
 from . import smile_kernels as kernels
 from .smile_reference import GradQuant, forward_loss
 
 
+class KernelCounts(NamedTuple):
+    """Non-zero counts the fused kernels gather on the way (see :mod:`.smile_kernels`)."""
+
+    row_nnz: np.ndarray  # non-zero forward weights per row (pre-synaptic neuron)
+    col_nnz: np.ndarray  # ... per column (post-synaptic neuron)
+    state_nnz: np.ndarray  # [syn read, syn written, mem read, mem written] over the run
+    error_state_nnz: np.ndarray | None  # [read, written] of the BPTT error state
+    grad_acc_nnz: np.ndarray | None  # gradient rows at accumulation: [read, written] x 2 modes
+    grad_nonzero: int | None  # non-zero quantized gradient entries
+
+
 class LayerRecord(NamedTuple):
-    """What one layer read and produced in an epoch (consumed by the tracer)."""
+    """What one layer read and produced in an epoch (consumed by metrics and the tracer)."""
 
     spikes_in: torch.Tensor  # (steps, fan_in) binary
     spikes_out: torch.Tensor  # (steps, fan_out) binary
     weight: torch.Tensor  # forward weight W_hat (fan_in, fan_out)
+    spike_error: torch.Tensor | None  # dL/d spikes_out (steps, fan_out)
     error: torch.Tensor | None  # quantized error at the layer output (steps, fan_out)
     grad: torch.Tensor | None  # quantized weight gradient (fan_in, fan_out)
     spike_count: int  # spikes emitted by the layer in the epoch
     weight_nonzero: int  # non-zero entries of the forward weight
+    counts: KernelCounts | None  # fused backend only
 
 
 class EpochResult(NamedTuple):
@@ -118,6 +131,10 @@ class SmileNet:
                 else:
                     w.clamp_(-b, b)
 
+    def stored_forms(self) -> list[tuple[float, float]]:
+        """(grid denominator, scale) of the stored weights, as the kernels take them."""
+        return [(_step(self.cfg.weight_bits), s) for s in self.scales]
+
     def forward_weights(self) -> list[torch.Tensor]:
         """``W_hat = quantize(W, weight_bits) / scale`` of every layer."""
         with torch.no_grad():
@@ -150,58 +167,93 @@ class SmileNet:
         w_hat = self.forward_weights()
         inputs = [x, rasters[0].detach()]
         layers = [
-            LayerRecord(i, r.detach(), wh, None, w.grad, int(r.sum()), int(torch.count_nonzero(wh)))
+            LayerRecord(
+                i,
+                r.detach(),
+                wh,
+                None,
+                None,
+                w.grad,
+                int(r.sum()),
+                int(torch.count_nonzero(wh)),
+                None,
+            )
             for i, r, wh, w in zip(inputs, rasters, w_hat, self.weights, strict=True)
         ]
         return EpochResult(float(loss.detach()), layers)
 
-    def _epoch_fused(self, x: np.ndarray, target: np.ndarray) -> EpochResult:
-        cfg, lif, gq = self.cfg, self.lif, self.grad_quant
-        qstep = _step(cfg.state_bits)
-        estep = _step(cfg.error_bits)
-        wstep = _step(cfg.weight_bits)
-        quantized = [
-            kernels.quantize_weight(w.detach().numpy(), wstep, s)
-            for w, s in zip(self.weights, self.scales, strict=True)
-        ]
-        w_hat = [wh for wh, _ in quantized]
-        w_nnz = [nnz for _, nnz in quantized]
-        rasters, saved = [x], []
-        for wh in w_hat:
-            spk, v_rec, flags = kernels.lif_forward(
+    def _forward_fused(self, x: np.ndarray) -> tuple[list[np.ndarray], list[tuple]]:
+        """Quantize the weights and run every layer; returns the rasters and per-layer state."""
+        cfg, lif = self.cfg, self.lif
+        rasters, layers = [x], []
+        for w, scale in zip(self.weights, self.scales, strict=True):
+            w_hat, nnz, row_nnz, col_nnz = kernels.quantize_weight(
+                w.detach().numpy(), _step(cfg.weight_bits), scale
+            )
+            spk, v_rec, flags, state_nnz = kernels.lif_forward(
                 rasters[-1],
-                wh,
+                w_hat,
                 lif.alpha,
                 lif.beta,
                 lif.threshold,
                 lif.reset,
-                qstep,
+                _step(cfg.state_bits),
                 lif.syn_delay,
             )
             rasters.append(spk)
-            saved.append((v_rec, flags))
+            layers.append((w_hat, int(nnz), row_nnz, col_nnz, v_rec, flags, state_nnz))
+        return rasters, layers
 
+    def infer(self, x: torch.Tensor) -> list[LayerRecord]:
+        """Forward pass only, with the current weights (no learning)."""
+        if self.backend == "autograd":
+            with torch.no_grad():
+                rasters, spikes = [], x
+                for wh in self.forward_weights():
+                    spikes = lif_layer(spikes @ wh, self.lif)
+                    rasters.append(spikes)
+            inputs = [x, *rasters[:-1]]
+            return [
+                LayerRecord(
+                    i, r, wh, None, None, None, int(r.sum()), int(torch.count_nonzero(wh)), None
+                )
+                for i, r, wh in zip(inputs, rasters, self.forward_weights(), strict=True)
+            ]
+        rasters, fwd = self._forward_fused(x.numpy())
+        records = []
+        for k, (w_hat, nnz, row_nnz, col_nnz, _, _, state_nnz) in enumerate(fwd):
+            counts = KernelCounts(row_nnz, col_nnz, state_nnz, None, None, None)
+            spk_in, spk_out, wh = map(torch.from_numpy, (rasters[k], rasters[k + 1], w_hat))
+            spikes = int(np.count_nonzero(rasters[k + 1]))
+            records.append(LayerRecord(spk_in, spk_out, wh, None, None, None, spikes, nnz, counts))
+        return records
+
+    def _epoch_fused(self, x: np.ndarray, target: np.ndarray) -> EpochResult:
+        cfg, lif, gq = self.cfg, self.lif, self.grad_quant
+        rasters, fwd = self._forward_fused(x)
         loss, d_spk = kernels.van_rossum_grad(rasters[-1], target, cfg.vr_decay, self.vr_norm)
         layers: list[LayerRecord] = []
-        for k in range(len(w_hat) - 1, -1, -1):
-            v_rec, flags = saved[k]
-            d_h = kernels.lif_backward(
+        for k in range(len(fwd) - 1, -1, -1):
+            w_hat, w_nnz, row_nnz, col_nnz, v_rec, flags, state_nnz = fwd[k]
+            d_h, error_state_nnz = kernels.lif_backward(
                 d_spk,
                 v_rec,
                 flags,
                 lif.alpha,
                 lif.beta,
                 lif.surrogate_scale,
-                estep,
+                _step(cfg.error_bits),
                 cfg.state_bits is not None,
                 lif.syn_delay,
             )
-            err = kernels.quant_error_matrix(d_h, estep)
+            err = kernels.quant_error_matrix(d_h, _step(cfg.error_bits))
+            spike_error = d_spk
             if k > 0:
-                d_spk = kernels.error_to_input(err, np.ascontiguousarray(w_hat[k].T))
-            uniform = torch.rand(w_hat[k].shape, generator=gq.generator).numpy()
-            grad = kernels.quant_grad(
-                kernels.outer_sum(rasters[k], err),
+                d_spk = kernels.error_to_input(err, np.ascontiguousarray(w_hat.T))
+            acc, grad_acc_nnz = kernels.outer_sum(rasters[k], err)
+            uniform = torch.rand(w_hat.shape, generator=gq.generator).numpy()
+            grad, grad_nnz = kernels.quant_grad(
+                acc,
                 uniform,
                 _step(gq.grad_bits),
                 _step(gq.rng_bits),
@@ -209,9 +261,14 @@ class SmileNet:
                 self.scales[k],
             )
             self.weights[k].grad = torch.from_numpy(grad)
-            tensors = map(torch.from_numpy, (rasters[k], rasters[k + 1], w_hat[k], err, grad))
+            counts = KernelCounts(
+                row_nnz, col_nnz, state_nnz, error_state_nnz, grad_acc_nnz, int(grad_nnz)
+            )
+            tensors = map(
+                torch.from_numpy, (rasters[k], rasters[k + 1], w_hat, spike_error, err, grad)
+            )
             spikes = int(np.count_nonzero(rasters[k + 1]))
-            layers.append(LayerRecord(*tensors, spikes, int(w_nnz[k])))
+            layers.append(LayerRecord(*tensors, spikes, w_nnz, counts))
         layers.reverse()
         return EpochResult(loss, layers)
 

@@ -46,24 +46,28 @@ def clip_(w, bound):
 
 @njit(cache=True)
 def quantize_weight(w, qstep, scale):
-    """``quantize(w, bits) / scale`` and its number of non-zeros."""
+    """``quantize(w, bits) / scale``, its non-zeros in total, per row and per column."""
     out = np.empty_like(w)
-    s = F32(scale)
-    q = F32(qstep)
-    flat_w, flat_o = w.ravel(), out.ravel()
-    nnz = 0
-    for k in range(flat_w.size):
-        v = _quant(flat_w[k], q)[0] / s
-        flat_o[k] = v
-        nnz += v != 0
-    return out, nnz
+    s, q = F32(scale), F32(qstep)
+    row_nnz = np.zeros(w.shape[0], np.int64)
+    col_nnz = np.zeros(w.shape[1], np.int64)
+    for i in range(w.shape[0]):
+        for j in range(w.shape[1]):
+            v = _quant(w[i, j], q)[0] / s
+            out[i, j] = v
+            if v != 0.0:
+                row_nnz[i] += 1
+                col_nnz[j] += 1
+    return out, row_nnz.sum(), row_nnz, col_nnz
 
 
 @njit(cache=True)
 def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
     """Event-driven layer: each input spike adds its weight row, then the LIF step.
 
-    Returns the spike raster, the quantized ``v`` per step and the clip flags for backward.
+    Returns the spike raster, the quantized ``v`` per step, the clip flags for backward, and the
+    non-zero state values read and written over the run: [syn read, syn written, mem read,
+    mem written] (step t reads the state of step t-1, initially zero).
     """
     steps, n_in = spk_in.shape
     n = w_hat.shape[1]
@@ -75,6 +79,7 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
     syn = np.zeros(n, F32)
     mem = np.zeros(n, F32)
     h = np.empty(n, F32)
+    nnz = np.zeros(4, np.int64)
     for t in range(steps):
         h[:] = 0.0
         for i in range(n_in):
@@ -88,12 +93,16 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
             new_syn, in_syn = _quant(a * syn[j] + h[j], q)
             drive = syn[j] if syn_delay else new_syn
             new_mem, in_mem = _quant(b * mem[j] + drive - rst * s, q)
+            nnz[0] += syn[j] != 0.0
+            nnz[1] += new_syn != 0.0
+            nnz[2] += mem[j] != 0.0
+            nnz[3] += new_mem != 0.0
             spk[t, j] = s
             v_rec[t, j] = v
             flags[t, j] = INSIDE_V * in_v + INSIDE_SYN * in_syn + INSIDE_MEM * in_mem
             syn[j] = new_syn
             mem[j] = new_mem
-    return spk, v_rec, flags
+    return spk, v_rec, flags, nnz
 
 
 @njit(cache=True, inline="always")
@@ -120,7 +129,11 @@ def _quant_error(g, mask_flags, bit, estep):
 
 @njit(cache=True)
 def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quantized, syn_delay):
-    """BPTT through :func:`lif_forward`: gradient of the loss w.r.t. the input current ``h``."""
+    """BPTT through :func:`lif_forward`: gradient of the loss w.r.t. the input current ``h``.
+
+    Also returns the non-zero entries of the per-neuron error state (dL/dsyn, dL/dmem) read and
+    written over the run.
+    """
     steps, n = d_spk.shape
     a, b, sc = F32(alpha), F32(beta), F32(surrogate_scale)
     e = F32(estep)
@@ -129,7 +142,10 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
     g_syn = np.zeros(n, F32)  # dL/d syn_{t+1} (syn_delay) or its part via pre_syn_{t+1}
     g_mem = np.zeros(n, F32)  # dL/d mem_{t+1}
     g_v = np.empty(n, F32)
+    nnz = np.zeros(2, np.int64)
     for t in range(steps - 1, -1, -1):
+        for i in range(n):
+            nnz[0] += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
         fl = flags[t] if quantized else all_in
         g_premem = _quant_error(g_mem, fl, INSIDE_MEM, e) if quantized else g_mem.copy()
         if syn_delay:
@@ -149,7 +165,8 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
         g_v_q = _quant_error(g_v, fl, INSIDE_V, e) if quantized else g_v
         for i in range(n):
             g_mem[i] = b * g_premem[i] + g_v_q[i]
-    return d_h
+            nnz[1] += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
+    return d_h, nnz
 
 
 @njit(cache=True)
@@ -172,16 +189,31 @@ def quant_error_matrix(x, estep):
 
 @njit(cache=True)
 def outer_sum(spk_in, err):
-    """``spk_in.T @ err`` summed event by event: each input spike adds its step's error row."""
+    """``spk_in.T @ err`` accumulated event by event in BPTT order (last step first).
+
+    Each input spike read-modify-writes its gradient row. Also returns the non-zeros of the
+    rows at those accesses: [read, written] for spike-driven accumulation, and [read, written]
+    if every row were read and written every step.
+    """
     steps, n_in = spk_in.shape
-    g = np.zeros((n_in, err.shape[1]), F32)
-    for t in range(steps):
+    n = err.shape[1]
+    g = np.zeros((n_in, n), F32)
+    row_nnz = np.zeros(n_in, np.int64)
+    nnz = np.zeros(4, np.int64)
+    for t in range(steps - 1, -1, -1):
         for i in range(n_in):
             s = spk_in[t, i]
+            nnz[2] += row_nnz[i]
             if s != 0.0:
-                for j in range(err.shape[1]):
+                nnz[0] += row_nnz[i]
+                count = 0
+                for j in range(n):
                     g[i, j] += s * err[t, j]
-    return g
+                    count += g[i, j] != 0.0
+                row_nnz[i] = count
+                nnz[1] += count
+            nnz[3] += row_nnz[i]
+    return g, nnz
 
 
 @njit(cache=True)
@@ -200,19 +232,20 @@ def error_to_input(err, w_hat_t):
 
 @njit(cache=True)
 def quant_grad(x, uniform, gstep, rstep, lr, scale):
-    """quant.quant_grad of ``x / scale`` with the given uniform [0, 1) numbers."""
+    """quant.quant_grad of ``x / scale`` with the given uniform [0, 1) numbers, and its non-zeros."""
     out = np.empty_like(x)
     s = F32(scale)
     flat_x, flat_u, flat_o = x.ravel(), uniform.ravel(), out.ravel()
     if gstep == 0.0:
         for k in range(flat_x.size):
             flat_o[k] = flat_x[k] / s
-        return out
+        return out, np.count_nonzero(out)
     peak = 0.0
     for v in flat_x:
         peak = max(peak, abs(v / s))
     sh = _shift(peak)
     lr32, r, g = F32(lr), F32(rstep), F32(gstep)
+    nnz = 0
     for k in range(flat_x.size):
         n = lr32 * (flat_x[k] / s) / sh
         mag = abs(n)
@@ -224,7 +257,8 @@ def quant_grad(x, uniform, gstep, rstep, lr, scale):
             u = F32(np.rint(u * r) / r)
         up = F32(1.0) if frac >= u else F32(0.0)
         flat_o[k] = F32(np.sign(n)) * (whole + up) / g
-    return out
+        nnz += flat_o[k] != 0.0
+    return out, nnz
 
 
 @njit(cache=True)
@@ -254,15 +288,28 @@ def van_rossum_grad(out, target, decay, norm):
 
 
 @njit(cache=True)
-def adamax_step(w, g, m, u, clr, beta1, beta2, eps):
+def adamax_step(w, g, m, u, clr, beta1, beta2, eps, qstep, scale):
     """In-place Adamax update with step size ``clr = lr / (1 - beta1**step)``, in the float32
-    order of operations of torch.optim.Adamax (so both give the same bits)."""
+    order of operations of torch.optim.Adamax (so both give the same bits).
+
+    Also compares the stored (quantized) weight before and after: returns [codes changed,
+    non-zeros among them before, non-zeros among them after].
+    """
     wt, b2, e = F32(1.0 - beta1), F32(beta2), F32(eps)
     neg_clr = F32(-clr)
+    q, s = F32(qstep), F32(scale)
     fw, fg, fm, fu = w.ravel(), g.ravel(), m.ravel(), u.ravel()
+    counts = np.zeros(3, np.int64)
     for k in range(fw.size):
+        before = _quant(fw[k], q)[0] / s
         # torch's vectorised lerp is a fused multiply-add (one rounding), emulated in float64
         # where a float32 product is exact; addcdiv computes w + (value * m) / u.
         fm[k] = F32(F64(wt) * F64(fg[k] - fm[k]) + F64(fm[k]))
         fu[k] = max(fu[k] * b2, abs(fg[k]) + e)
         fw[k] = fw[k] + (neg_clr * fm[k]) / fu[k]
+        after = _quant(fw[k], q)[0] / s
+        if after != before:
+            counts[0] += 1
+            counts[1] += before != 0.0
+            counts[2] += after != 0.0
+    return counts

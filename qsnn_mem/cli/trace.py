@@ -1,0 +1,92 @@
+"""``qsnn-mem trace WORKLOAD.yaml``: train (and infer) while counting every memory access."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import torch
+import typer
+
+from ..config import load_workload
+from ..errors import QsnnError
+from ..io import ensure_dir
+from ..models.smile import SmileNet
+from ..runs import default_run_dir, load_weights, write_run
+from ..trace import SmileTracer
+from ..trace.output import write_trace
+from ..train import pick_device
+from .app import app
+from .common import OutOption, QuietOption, SetOption, console
+from .train import report_finish, run_training
+
+
+class Phase(str, Enum):
+    both = "both"
+    train = "train"
+    infer = "infer"
+
+
+class Mode(str, Enum):
+    event = "event"
+    dense = "dense"
+
+
+@app.command("trace")
+def trace_command(
+    workload: Annotated[Path, typer.Argument(help="Workload YAML, e.g. workloads/smile.yaml.")],
+    mode: Annotated[
+        Mode, typer.Option(help="event: spike/error-driven accesses; dense: every synapse.")
+    ] = Mode.event,
+    phase: Annotated[
+        Phase, typer.Option(help="both: train, then one inference with the trained weights.")
+    ] = Phase.both,
+    weights: Annotated[
+        Path | None, typer.Option(help="Run folder (or weights.npz) for --phase infer.")
+    ] = None,
+    set_: SetOption = None,
+    out: OutOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Count every read and write of weights, states, spikes, errors and gradients."""
+    cfg = load_workload(workload, set_ or [])
+    command = shlex.join(["qsnn-mem", *sys.argv[1:]])
+    tracer = SmileTracer(cfg, mode.value)
+    if phase is Phase.infer:
+        if weights is None:
+            raise QsnnError("--phase infer needs --weights RUN (a run folder or its weights.npz)")
+        run_dir = out or default_run_dir(cfg).with_name(default_run_dir(cfg).name + "_infer")
+        trace_inference_only(cfg, tracer, weights, run_dir)
+        console.print(f"traced one inference of {weights}; wrote {run_dir}")
+        return
+    if weights is not None:
+        raise QsnnError("--weights is only used with --phase infer")
+    _, backend = pick_device(cfg)
+    if backend != "fused":
+        raise QsnnError("tracing runs on the fused CPU backend: use --set device=cpu")
+    run_dir = out or default_run_dir(cfg)
+    result = run_training(cfg, run_dir, quiet, on_epoch=tracer.on_epoch)
+    if phase is Phase.both and result.metrics:
+        tracer.trace_inference(result.net, result.x)
+    write_run(run_dir, result, command=command)
+    if tracer.train_epochs:
+        write_trace(run_dir, tracer, result.net.forward_weights(), extra={"command": command})
+    report_finish(result, run_dir)
+
+
+def trace_inference_only(cfg, tracer: SmileTracer, weights: Path, run_dir: Path) -> None:
+    from ..data.smile_data import smile_input
+
+    loaded = load_weights(weights, cfg)
+    ensure_dir(run_dir)
+    net = SmileNet(cfg, torch.device("cpu"), "fused")
+    with torch.no_grad():
+        for w, (shadow, scale) in zip(net.weights, loaded, strict=True):
+            w.copy_(torch.from_numpy(shadow))
+        net.scales = [scale for _, scale in loaded]
+    x = torch.from_numpy(smile_input(cfg))
+    tracer.trace_inference(net, x)
+    write_trace(run_dir, tracer, extra={"weights": str(weights), "command": shlex.join(sys.argv)})

@@ -1,0 +1,180 @@
+"""What a digital neuromorphic accelerator reads and writes to run the smile network.
+
+The accounting model is documented in docs/accounting.md; each function here adds the counts of
+one stage of one epoch (or one inference) to an :class:`AccessTable`, from the actual spikes,
+errors and gradients the fused kernels produced. Two modes: ``event`` (spike- and error-driven:
+a weight row per input spike, a weight column per non-zero error) and ``dense`` (every synapse
+every step). Layers are ``fc1`` (700 -> 400) and ``fc2`` (400 -> 250); a tensor's row is
+attributed to the layer that owns it (``fc1``'s spikes are read by ``fc2``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..models.smile import LayerRecord
+from .table import AccessTable
+
+SPIKE_BITS = 1
+
+
+class Precision(NamedTuple):
+    weight: int | None
+    state: int | None
+    error: int | None
+    grad: int | None
+
+
+def layer_name(k: int) -> str:
+    return f"fc{k + 1}"
+
+
+def input_owner(k: int) -> tuple[str, str]:
+    """(layer, tensor) of the spikes layer ``k`` reads: the network input or the layer below."""
+    return ("fc1", "input") if k == 0 else (layer_name(k - 1), "spk")
+
+
+class SpikeStats(NamedTuple):
+    total: int  # spikes in the raster
+    per_input: np.ndarray  # spikes per input neuron (column sums)
+
+
+def spike_stats(raster: np.ndarray) -> SpikeStats:
+    per_input = np.count_nonzero(raster, axis=0)
+    return SpikeStats(int(per_input.sum()), per_input)
+
+
+def count_forward(
+    table: AccessTable, phase: str, mode: str, k: int, rec: LayerRecord, spikes_in: SpikeStats,
+    bits: Precision,
+) -> None:  # fmt: skip
+    """Forward pass of layer ``k`` over all steps: input spikes, weights, state, output spikes."""
+    steps, n_in = rec.spikes_in.shape
+    n_out = rec.spikes_out.shape[1]
+    name = layer_name(k)
+    owner, tensor = input_owner(k)
+    c = rec.counts
+    s = spikes_in.total
+    if mode == "event":
+        table.add(phase, "forward", owner, tensor, "read", "elem", SPIKE_BITS, s, s, s)
+        hit = int(spikes_in.per_input @ c.row_nnz)
+        table.add(phase, "forward", name, "weight", "read", "row", bits.weight, s, s * n_out, hit)
+    else:
+        table.add(
+            phase, "forward", owner, tensor, "read", "row", SPIKE_BITS, steps, steps * n_in, s
+        )
+        table.add(
+            phase, "forward", name, "weight", "read", "row", bits.weight, steps * n_in,
+            steps * n_in * n_out, steps * rec.weight_nonzero,
+        )  # fmt: skip
+    vec = steps * n_out
+    state_nnz = c.state_nnz
+    for i, tensor_name in enumerate(("syn", "mem")):
+        for j, op in enumerate(("read", "write")):
+            nnz = int(state_nnz[2 * i + j])
+            table.add(phase, "forward", name, tensor_name, op, "row", bits.state, steps, vec, nnz)
+    o = rec.spike_count
+    if mode == "event":
+        table.add(phase, "forward", name, "spk", "write", "elem", SPIKE_BITS, o, o, o)
+    else:
+        table.add(phase, "forward", name, "spk", "write", "row", SPIKE_BITS, steps, vec, o)
+
+
+def count_backward(
+    table: AccessTable, mode: str, k: int, rec: LayerRecord, spikes_in: SpikeStats,
+    bits: Precision, below: LayerRecord | None, is_output: bool,
+) -> None:  # fmt: skip
+    """BPTT of layer ``k``, last step first: spike errors in, state history, error state,
+    gradient accumulation, and the spike errors sent to the layer ``below`` (if any).
+
+    The output layer's spike errors come from the loss unit, which reads the output raster.
+    """
+    phase, stage = "train", "backward"
+    steps, n_in = rec.spikes_in.shape
+    n_out = rec.spikes_out.shape[1]
+    vec = steps * n_out
+    name = layer_name(k)
+    c = rec.counts
+    spike_error_nnz = int(np.count_nonzero(rec.spike_error.numpy()))
+    if is_output:
+        # The loss unit reads the output raster and writes the output layer's spike errors.
+        table.add(phase, stage, name, "spk", "read", "row", SPIKE_BITS, steps, vec, rec.spike_count)
+        table.add(
+            phase, stage, name, "err", "write", "row", bits.error, steps, vec, spike_error_nnz
+        )
+    table.add(phase, stage, name, "err", "read", "row", bits.error, steps, vec, spike_error_nnz)
+    table.add(phase, stage, name, "mem", "read", "row", bits.state, steps, vec, int(c.state_nnz[2]))
+    table.add(phase, stage, name, "syn", "read", "row", bits.state, steps, vec, int(c.state_nnz[0]))
+    # Error state of every neuron (dL/dsyn, dL/dmem): read and written each step.
+    for j, op in enumerate(("read", "write")):
+        nnz = int(c.error_state_nnz[j])
+        table.add(phase, stage, name, "err", op, "row", bits.error, steps, 2 * vec, nnz)
+
+    owner, tensor = input_owner(k)
+    s = spikes_in.total
+    acc = c.grad_acc_nnz
+    if mode == "event":
+        table.add(phase, stage, owner, tensor, "read", "elem", SPIKE_BITS, s, s, s)
+        for j, op in enumerate(("read", "write")):
+            table.add(phase, stage, name, "grad", op, "row", bits.grad, s, s * n_out, int(acc[j]))
+    else:
+        table.add(phase, stage, owner, tensor, "read", "row", SPIKE_BITS, steps, steps * n_in, s)
+        rows = steps * n_in
+        for j, op in enumerate(("read", "write")):
+            table.add(
+                phase, stage, name, "grad", op, "row", bits.grad, rows, rows * n_out,
+                int(acc[2 + j]),
+            )  # fmt: skip
+
+    if below is None:
+        return
+    err = rec.error.numpy()
+    if mode == "event":
+        per_col = np.count_nonzero(err, axis=0)
+        cols = int(per_col.sum())
+        hit = int(per_col @ c.col_nnz)
+        table.add(phase, stage, name, "weight", "read", "col", bits.weight, cols, cols * n_in, hit)
+    else:
+        cols = steps * n_out
+        table.add(
+            phase, stage, name, "weight", "read", "col", bits.weight, cols, cols * n_in,
+            steps * rec.weight_nonzero,
+        )  # fmt: skip
+    # The spike errors of the layer below are written here, read by its own BPTT.
+    below_nnz = int(np.count_nonzero(below.spike_error.numpy()))
+    below_name = layer_name(k - 1)
+    table.add(
+        phase, stage, below_name, "err", "write", "row", bits.error, steps, steps * n_in, below_nnz
+    )
+
+
+def count_update(
+    table: AccessTable, mode: str, k: int, rec: LayerRecord, changed: np.ndarray, bits: Precision
+) -> None:
+    """Weight update of layer ``k``: read the quantized gradient, read-modify-write the weights.
+
+    ``changed`` = [stored codes that changed, non-zeros among them before, after] (optimizer).
+    """
+    phase, stage = "train", "update"
+    n_in, n_out = rec.weight.shape
+    name = layer_name(k)
+    g = rec.counts.grad_nonzero
+    n_changed, before, after = (int(v) for v in changed)
+    if mode == "event":
+        table.add(phase, stage, name, "grad", "read", "elem", bits.grad, g, g, g)
+        table.add(
+            phase, stage, name, "weight", "read", "elem", bits.weight, n_changed, n_changed, before
+        )
+        table.add(
+            phase, stage, name, "weight", "write", "elem", bits.weight, n_changed, n_changed, after
+        )
+    else:
+        size = n_in * n_out
+        nnz_after = rec.weight_nonzero - before + after
+        table.add(phase, stage, name, "grad", "read", "row", bits.grad, n_in, size, g)
+        table.add(
+            phase, stage, name, "weight", "read", "row", bits.weight, n_in, size, rec.weight_nonzero
+        )
+        table.add(phase, stage, name, "weight", "write", "row", bits.weight, n_in, size, nnz_after)
