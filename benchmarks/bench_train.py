@@ -14,6 +14,7 @@ Timings on shared machines are noisy: medians and ratios are what to quote.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 
@@ -28,7 +29,7 @@ REFERENCE_EPOCH_S = 0.19
 def epoch_times(cfg: SmileWorkload) -> list[float]:
     stamps: list[float] = []
     train(cfg, on_epoch=lambda result, res: stamps.append(time.perf_counter()))
-    return [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(stamps)]
 
 
 def flop_floor(cfg: SmileWorkload, repeats: int) -> list[float]:

@@ -50,7 +50,7 @@ def test_without_synaptic_delay_the_spike_comes_a_step_earlier():
     # mem_{t+1} = beta*mem_t + syn_{t+1} - reset*s_t:
     # t=0: syn1=1 mem1=1; t=1: v=0.1 spike, syn2=0.5, mem2=0.5+0.5-1=0; ...
     p = LIFParams(alpha=0.5, beta=0.5, syn_delay=False, state_bits=None, error_bits=None)
-    spikes, syn, mem = run_spec(p)
+    spikes, _, mem = run_spec(p)
     assert spikes == [0, 1, 0, 0, 0]
     assert mem[:3] == [1.0, 0.0, 0.25]
     assert run_kernel(p) == spikes

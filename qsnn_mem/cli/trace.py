@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,13 +24,13 @@ from .common import OutOption, QuietOption, SetOption, console
 from .train import report_finish, run_training
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     both = "both"
     train = "train"
     infer = "infer"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     event = "event"
     dense = "dense"
 
@@ -84,7 +84,7 @@ def trace_inference_only(cfg, tracer: SmileTracer, weights: Path, run_dir: Path)
     ensure_dir(run_dir)
     net = SmileNet(cfg, torch.device("cpu"), "fused")
     with torch.no_grad():
-        for w, (shadow, scale) in zip(net.weights, loaded, strict=True):
+        for w, (shadow, _) in zip(net.weights, loaded, strict=True):
             w.copy_(torch.from_numpy(shadow))
         net.scales = [scale for _, scale in loaded]
     x = torch.from_numpy(smile_input(cfg))

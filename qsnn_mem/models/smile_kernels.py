@@ -232,7 +232,7 @@ def error_to_input(err, w_hat_t):
 
 @njit(cache=True)
 def quant_grad(x, uniform, gstep, rstep, lr, scale):
-    """quant.quant_grad of ``x / scale`` with the given uniform [0, 1) numbers, and its non-zeros."""
+    """quant.quant_grad of ``x / scale`` with the given uniform [0, 1) numbers; and non-zeros."""
     out = np.empty_like(x)
     s = F32(scale)
     flat_x, flat_u, flat_o = x.ravel(), uniform.ravel(), out.ravel()

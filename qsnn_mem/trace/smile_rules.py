@@ -10,6 +10,7 @@ attributed to the layer that owns it (``fc1``'s spikes are read by ``fc2``).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -91,7 +92,7 @@ def count_backward(
 
     The output layer's spike errors come from the loss unit, which reads the output raster.
     """
-    phase, stage = "train", "backward"
+    add = partial(table.add, "train", "backward")
     steps, n_in = rec.spikes_in.shape
     n_out = rec.spikes_out.shape[1]
     vec = steps * n_out
@@ -100,33 +101,28 @@ def count_backward(
     spike_error_nnz = int(np.count_nonzero(rec.spike_error.numpy()))
     if is_output:
         # The loss unit reads the output raster and writes the output layer's spike errors.
-        table.add(phase, stage, name, "spk", "read", "row", SPIKE_BITS, steps, vec, rec.spike_count)
-        table.add(
-            phase, stage, name, "err", "write", "row", bits.error, steps, vec, spike_error_nnz
-        )
-    table.add(phase, stage, name, "err", "read", "row", bits.error, steps, vec, spike_error_nnz)
-    table.add(phase, stage, name, "mem", "read", "row", bits.state, steps, vec, int(c.state_nnz[2]))
-    table.add(phase, stage, name, "syn", "read", "row", bits.state, steps, vec, int(c.state_nnz[0]))
+        add(name, "spk", "read", "row", SPIKE_BITS, steps, vec, rec.spike_count)
+        add(name, "err", "write", "row", bits.error, steps, vec, spike_error_nnz)
+    add(name, "err", "read", "row", bits.error, steps, vec, spike_error_nnz)
+    add(name, "mem", "read", "row", bits.state, steps, vec, int(c.state_nnz[2]))
+    add(name, "syn", "read", "row", bits.state, steps, vec, int(c.state_nnz[0]))
     # Error state of every neuron (dL/dsyn, dL/dmem): read and written each step.
     for j, op in enumerate(("read", "write")):
         nnz = int(c.error_state_nnz[j])
-        table.add(phase, stage, name, "err", op, "row", bits.error, steps, 2 * vec, nnz)
+        add(name, "err", op, "row", bits.error, steps, 2 * vec, nnz)
 
     owner, tensor = input_owner(k)
     s = spikes_in.total
     acc = c.grad_acc_nnz
     if mode == "event":
-        table.add(phase, stage, owner, tensor, "read", "elem", SPIKE_BITS, s, s, s)
+        add(owner, tensor, "read", "elem", SPIKE_BITS, s, s, s)
         for j, op in enumerate(("read", "write")):
-            table.add(phase, stage, name, "grad", op, "row", bits.grad, s, s * n_out, int(acc[j]))
+            add(name, "grad", op, "row", bits.grad, s, s * n_out, int(acc[j]))
     else:
-        table.add(phase, stage, owner, tensor, "read", "row", SPIKE_BITS, steps, steps * n_in, s)
+        add(owner, tensor, "read", "row", SPIKE_BITS, steps, steps * n_in, s)
         rows = steps * n_in
         for j, op in enumerate(("read", "write")):
-            table.add(
-                phase, stage, name, "grad", op, "row", bits.grad, rows, rows * n_out,
-                int(acc[2 + j]),
-            )  # fmt: skip
+            add(name, "grad", op, "row", bits.grad, rows, rows * n_out, int(acc[2 + j]))
 
     if below is None:
         return
@@ -135,19 +131,23 @@ def count_backward(
         per_col = np.count_nonzero(err, axis=0)
         cols = int(per_col.sum())
         hit = int(per_col @ c.col_nnz)
-        table.add(phase, stage, name, "weight", "read", "col", bits.weight, cols, cols * n_in, hit)
+        add(name, "weight", "read", "col", bits.weight, cols, cols * n_in, hit)
     else:
         cols = steps * n_out
-        table.add(
-            phase, stage, name, "weight", "read", "col", bits.weight, cols, cols * n_in,
+        add(
+            name,
+            "weight",
+            "read",
+            "col",
+            bits.weight,
+            cols,
+            cols * n_in,
             steps * rec.weight_nonzero,
-        )  # fmt: skip
+        )
     # The spike errors of the layer below are written here, read by its own BPTT.
     below_nnz = int(np.count_nonzero(below.spike_error.numpy()))
     below_name = layer_name(k - 1)
-    table.add(
-        phase, stage, below_name, "err", "write", "row", bits.error, steps, steps * n_in, below_nnz
-    )
+    add(below_name, "err", "write", "row", bits.error, steps, steps * n_in, below_nnz)
 
 
 def count_update(
@@ -157,24 +157,18 @@ def count_update(
 
     ``changed`` = [stored codes that changed, non-zeros among them before, after] (optimizer).
     """
-    phase, stage = "train", "update"
+    add = partial(table.add, "train", "update")
     n_in, n_out = rec.weight.shape
     name = layer_name(k)
     g = rec.counts.grad_nonzero
     n_changed, before, after = (int(v) for v in changed)
     if mode == "event":
-        table.add(phase, stage, name, "grad", "read", "elem", bits.grad, g, g, g)
-        table.add(
-            phase, stage, name, "weight", "read", "elem", bits.weight, n_changed, n_changed, before
-        )
-        table.add(
-            phase, stage, name, "weight", "write", "elem", bits.weight, n_changed, n_changed, after
-        )
+        add(name, "grad", "read", "elem", bits.grad, g, g, g)
+        add(name, "weight", "read", "elem", bits.weight, n_changed, n_changed, before)
+        add(name, "weight", "write", "elem", bits.weight, n_changed, n_changed, after)
     else:
         size = n_in * n_out
         nnz_after = rec.weight_nonzero - before + after
-        table.add(phase, stage, name, "grad", "read", "row", bits.grad, n_in, size, g)
-        table.add(
-            phase, stage, name, "weight", "read", "row", bits.weight, n_in, size, rec.weight_nonzero
-        )
-        table.add(phase, stage, name, "weight", "write", "row", bits.weight, n_in, size, nnz_after)
+        add(name, "grad", "read", "row", bits.grad, n_in, size, g)
+        add(name, "weight", "read", "row", bits.weight, n_in, size, rec.weight_nonzero)
+        add(name, "weight", "write", "row", bits.weight, n_in, size, nnz_after)
