@@ -25,7 +25,7 @@ def run_kernel(p: LIFParams):
     spk_in = np.eye(len(H), dtype=np.float32)
     w = np.array(H, dtype=np.float32)[:, None]
     qstep = 0.0 if p.state_bits is None else float(2 ** (p.state_bits - 1))
-    spk, _, _, _ = kernels.lif_forward(
+    spk, _, _, _, _ = kernels.lif_forward(
         spk_in, w, p.alpha, p.beta, p.threshold, p.reset, qstep, p.syn_delay
     )
     return spk[:, 0].tolist()

@@ -128,5 +128,7 @@ def test_kernel_gradient_quantizer_matches_the_specification(seed, gb, rb):
 @given(seed=st.integers(0, 1000), eb=st.sampled_from([None, 2, 6, 8]))
 def test_kernel_error_quantizer_matches_the_specification(seed, eb):
     x = torch.randn(25, 15, generator=torch.Generator().manual_seed(seed)) * 3
-    fused = kernels.quant_error_matrix(x.numpy(), 0.0 if eb is None else quant.step(eb))
-    assert np.array_equal(fused, quant.quant_error(x, eb).numpy())
+    fused, col_nnz = kernels.quant_error_matrix(x.numpy(), 0.0 if eb is None else quant.step(eb))
+    spec = quant.quant_error(x, eb)
+    assert np.array_equal(fused, spec.numpy())
+    assert col_nnz.tolist() == torch.count_nonzero(spec, dim=0).tolist()

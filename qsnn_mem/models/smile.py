@@ -29,7 +29,9 @@ class KernelCounts(NamedTuple):
     row_nnz: np.ndarray  # non-zero forward weights per row (pre-synaptic neuron)
     col_nnz: np.ndarray  # ... per column (post-synaptic neuron)
     state_nnz: np.ndarray  # [syn read, syn written, mem read, mem written] over the run
-    error_state_nnz: np.ndarray | None  # [read, written] of the BPTT error state
+    spikes_per_neuron: np.ndarray  # output spikes of each neuron over the run
+    error_state_nnz: np.ndarray | None  # [read, written] of the BPTT error state, spike errors
+    error_col_nnz: np.ndarray | None  # non-zero output errors per neuron
     grad_acc_nnz: np.ndarray | None  # gradient rows at accumulation: [read, written] x 2 modes
     grad_nonzero: int | None  # non-zero quantized gradient entries
 
@@ -190,7 +192,7 @@ class SmileNet:
             w_hat, nnz, row_nnz, col_nnz = kernels.quantize_weight(
                 w.detach().numpy(), _step(cfg.weight_bits), scale
             )
-            spk, v_rec, flags, state_nnz = kernels.lif_forward(
+            spk, v_rec, flags, state_nnz, spikes = kernels.lif_forward(
                 rasters[-1],
                 w_hat,
                 lif.alpha,
@@ -201,7 +203,7 @@ class SmileNet:
                 lif.syn_delay,
             )
             rasters.append(spk)
-            layers.append((w_hat, int(nnz), row_nnz, col_nnz, v_rec, flags, state_nnz))
+            layers.append((w_hat, int(nnz), row_nnz, col_nnz, v_rec, flags, state_nnz, spikes))
         return rasters, layers
 
     def infer(self, x: torch.Tensor) -> list[LayerRecord]:
@@ -221,11 +223,12 @@ class SmileNet:
             ]
         rasters, fwd = self._forward_fused(x.numpy())
         records = []
-        for k, (w_hat, nnz, row_nnz, col_nnz, _, _, state_nnz) in enumerate(fwd):
-            counts = KernelCounts(row_nnz, col_nnz, state_nnz, None, None, None)
+        for k, (w_hat, nnz, row_nnz, col_nnz, _, _, state_nnz, spikes) in enumerate(fwd):
+            counts = KernelCounts(row_nnz, col_nnz, state_nnz, spikes, None, None, None, None)
             spk_in, spk_out, wh = map(torch.from_numpy, (rasters[k], rasters[k + 1], w_hat))
-            spikes = int(np.count_nonzero(rasters[k + 1]))
-            records.append(LayerRecord(spk_in, spk_out, wh, None, None, None, spikes, nnz, counts))
+            records.append(
+                LayerRecord(spk_in, spk_out, wh, None, None, None, int(spikes.sum()), nnz, counts)
+            )
         return records
 
     def _epoch_fused(self, x: np.ndarray, target: np.ndarray) -> EpochResult:
@@ -234,7 +237,7 @@ class SmileNet:
         loss, d_spk = kernels.van_rossum_grad(rasters[-1], target, cfg.vr_decay, self.vr_norm)
         layers: list[LayerRecord] = []
         for k in range(len(fwd) - 1, -1, -1):
-            w_hat, w_nnz, row_nnz, col_nnz, v_rec, flags, state_nnz = fwd[k]
+            w_hat, w_nnz, row_nnz, col_nnz, v_rec, flags, state_nnz, spikes = fwd[k]
             d_h, error_state_nnz = kernels.lif_backward(
                 d_spk,
                 v_rec,
@@ -246,7 +249,7 @@ class SmileNet:
                 cfg.state_bits is not None,
                 lif.syn_delay,
             )
-            err = kernels.quant_error_matrix(d_h, _step(cfg.error_bits))
+            err, error_col_nnz = kernels.quant_error_matrix(d_h, _step(cfg.error_bits))
             spike_error = d_spk
             if k > 0:
                 d_spk = kernels.error_to_input(err, np.ascontiguousarray(w_hat.T))
@@ -262,13 +265,13 @@ class SmileNet:
             )
             self.weights[k].grad = torch.from_numpy(grad)
             counts = KernelCounts(
-                row_nnz, col_nnz, state_nnz, error_state_nnz, grad_acc_nnz, int(grad_nnz)
-            )
+                row_nnz, col_nnz, state_nnz, spikes, error_state_nnz, error_col_nnz, grad_acc_nnz,
+                int(grad_nnz),
+            )  # fmt: skip
             tensors = map(
                 torch.from_numpy, (rasters[k], rasters[k + 1], w_hat, spike_error, err, grad)
             )
-            spikes = int(np.count_nonzero(rasters[k + 1]))
-            layers.append(LayerRecord(*tensors, spikes, w_nnz, counts))
+            layers.append(LayerRecord(*tensors, int(spikes.sum()), w_nnz, counts))
         layers.reverse()
         return EpochResult(loss, layers)
 

@@ -65,9 +65,9 @@ def quantize_weight(w, qstep, scale):
 def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
     """Event-driven layer: each input spike adds its weight row, then the LIF step.
 
-    Returns the spike raster, the quantized ``v`` per step, the clip flags for backward, and the
+    Returns the spike raster, the quantized ``v`` per step, the clip flags for backward, the
     non-zero state values read and written over the run: [syn read, syn written, mem read,
-    mem written] (step t reads the state of step t-1, initially zero).
+    mem written] (step t reads the state of step t-1, initially zero), and spikes per neuron.
     """
     steps, n_in = spk_in.shape
     n = w_hat.shape[1]
@@ -80,6 +80,7 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
     mem = np.zeros(n, F32)
     h = np.empty(n, F32)
     nnz = np.zeros(4, np.int64)
+    spikes = np.zeros(n, np.int64)
     for t in range(steps):
         h[:] = 0.0
         for i in range(n_in):
@@ -98,11 +99,12 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
             nnz[2] += mem[j] != 0.0
             nnz[3] += new_mem != 0.0
             spk[t, j] = s
+            spikes[j] += v > 0
             v_rec[t, j] = v
             flags[t, j] = INSIDE_V * in_v + INSIDE_SYN * in_syn + INSIDE_MEM * in_mem
             syn[j] = new_syn
             mem[j] = new_mem
-    return spk, v_rec, flags, nnz
+    return spk, v_rec, flags, nnz, spikes
 
 
 @njit(cache=True, inline="always")
@@ -132,7 +134,7 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
     """BPTT through :func:`lif_forward`: gradient of the loss w.r.t. the input current ``h``.
 
     Also returns the non-zero entries of the per-neuron error state (dL/dsyn, dL/dmem) read and
-    written over the run.
+    written over the run, and of ``d_spk``: [read, written, spike errors].
     """
     steps, n = d_spk.shape
     a, b, sc = F32(alpha), F32(beta), F32(surrogate_scale)
@@ -142,10 +144,11 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
     g_syn = np.zeros(n, F32)  # dL/d syn_{t+1} (syn_delay) or its part via pre_syn_{t+1}
     g_mem = np.zeros(n, F32)  # dL/d mem_{t+1}
     g_v = np.empty(n, F32)
-    nnz = np.zeros(2, np.int64)
+    nnz = np.zeros(3, np.int64)
     for t in range(steps - 1, -1, -1):
         for i in range(n):
             nnz[0] += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
+            nnz[2] += d_spk[t, i] != 0.0
         fl = flags[t] if quantized else all_in
         g_premem = _quant_error(g_mem, fl, INSIDE_MEM, e) if quantized else g_mem.copy()
         if syn_delay:
@@ -171,20 +174,23 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
 
 @njit(cache=True)
 def quant_error_matrix(x, estep):
-    """quant.quant_error over a whole matrix (one normalisation)."""
-    if estep == 0.0:
-        return x.copy()
+    """quant.quant_error over a whole matrix (one normalisation); and non-zeros per column."""
+    out = np.empty_like(x)
+    col_nnz = np.zeros(x.shape[1], np.int64)
     peak = 0.0
     for v in x.ravel():
         peak = max(peak, abs(v))
     sh = _shift(peak)
     q = F32(estep)
-    lim = F32(1.0) - F32(1.0) / q
-    out = np.empty_like(x)
-    flat_x, flat_o = x.ravel(), out.ravel()
-    for k in range(flat_x.size):
-        flat_o[k] = F32(np.rint(min(max(flat_x[k] / sh, -lim), lim) * q) / q)
-    return out
+    lim = F32(1.0) - F32(1.0) / q if estep != 0.0 else F32(0.0)
+    for t in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            v = x[t, j]
+            if estep != 0.0:
+                v = F32(np.rint(min(max(v / sh, -lim), lim) * q) / q)
+            out[t, j] = v
+            col_nnz[j] += v != 0.0
+    return out, col_nnz
 
 
 @njit(cache=True)

@@ -98,7 +98,7 @@ def count_backward(
     vec = steps * n_out
     name = layer_name(k)
     c = rec.counts
-    spike_error_nnz = int(np.count_nonzero(rec.spike_error.numpy()))
+    spike_error_nnz = int(c.error_state_nnz[2])
     if is_output:
         # The loss unit reads the output raster and writes the output layer's spike errors.
         add(name, "spk", "read", "row", SPIKE_BITS, steps, vec, rec.spike_count)
@@ -126,9 +126,8 @@ def count_backward(
 
     if below is None:
         return
-    err = rec.error.numpy()
     if mode == "event":
-        per_col = np.count_nonzero(err, axis=0)
+        per_col = c.error_col_nnz
         cols = int(per_col.sum())
         hit = int(per_col @ c.col_nnz)
         add(name, "weight", "read", "col", bits.weight, cols, cols * n_in, hit)
@@ -145,7 +144,7 @@ def count_backward(
             steps * rec.weight_nonzero,
         )
     # The spike errors of the layer below are written here, read by its own BPTT.
-    below_nnz = int(np.count_nonzero(below.spike_error.numpy()))
+    below_nnz = int(below.counts.error_state_nnz[2])
     below_name = layer_name(k - 1)
     add(below_name, "err", "write", "row", bits.error, steps, steps * n_in, below_nnz)
 

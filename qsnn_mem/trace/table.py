@@ -30,41 +30,30 @@ class AccessTable:
     """Accumulates exact counts per key; cheap enough to update every epoch."""
 
     def __init__(self) -> None:
-        self._index: dict[tuple, int] = {}
-        self._counts = np.zeros((64, 3), np.int64)
+        # Python integers: exact at any size, and cheaper to add to than numpy scalars.
+        self._counts: dict[tuple, list[int]] = {}
 
     def add(
         self, phase: str, stage: str, layer: str, tensor: str, op: str, pattern: str,
         bits: int | None, accesses: int, elements: int, nonzero: int,
     ) -> None:  # fmt: skip
-        key = (
-            phase,
-            stage,
-            layer,
-            tensor,
-            op,
-            pattern,
-            STORED_FLOAT_BITS if bits is None else bits,
-        )
-        row = self._index.get(key)
-        if row is None:
+        bits = STORED_FLOAT_BITS if bits is None else bits
+        key = (phase, stage, layer, tensor, op, pattern, bits)
+        counts = self._counts.get(key)
+        if counts is None:
             _check_key(key)
-            row = len(self._index)
-            self._index[key] = row
-            if row == len(self._counts):
-                self._counts = np.vstack([self._counts, np.zeros_like(self._counts)])
-        counts = self._counts[row]
-        counts[0] += accesses
-        counts[1] += elements
-        counts[2] += nonzero
+            counts = self._counts[key] = [0, 0, 0]
+        counts[0] += int(accesses)
+        counts[1] += int(elements)
+        counts[2] += int(nonzero)
 
     def merge(self, other: AccessTable) -> None:
-        for key, row in other._index.items():
-            self.add(*key, *(int(v) for v in other._counts[row]))
+        for key, counts in other._counts.items():
+            self.add(*key, *counts)
 
     def rows(self) -> Iterable[tuple]:
-        for key, row in self._index.items():
-            yield (*key, *(int(v) for v in self._counts[row]))
+        for key, counts in self._counts.items():
+            yield (*key, *counts)
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(list(self.rows()), columns=[*KEY_COLUMNS, *COUNT_COLUMNS])

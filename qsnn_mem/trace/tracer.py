@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -32,20 +31,23 @@ class SmileTracer:
         self.last_infer: list[LayerRecord] | None = None
         self._input_stats: tuple[int, rules.SpikeStats] | None = None
 
-    def _spikes_in(self, k: int, rec: LayerRecord) -> rules.SpikeStats:
+    def _spikes_in(self, k: int, layers: list[LayerRecord]) -> rules.SpikeStats:
+        """Spikes per input neuron of layer ``k``: the layer below counted them as it fired."""
+        if k > 0:
+            per_input = layers[k - 1].counts.spikes_per_neuron
+            return rules.SpikeStats(int(per_input.sum()), per_input)
         # The network input is the same raster every epoch: count its spikes once.
-        if k == 0:
-            key = id(rec.spikes_in.untyped_storage())
-            if self._input_stats is None or self._input_stats[0] != key:
-                self._input_stats = (key, rules.spike_stats(rec.spikes_in.numpy()))
-            return self._input_stats[1]
-        return rules.spike_stats(rec.spikes_in.numpy())
+        raster = layers[0].spikes_in
+        key = id(raster.untyped_storage())
+        if self._input_stats is None or self._input_stats[0] != key:
+            self._input_stats = (key, rules.spike_stats(raster.numpy()))
+        return self._input_stats[1]
 
     def on_epoch(self, result: TrainResult, res) -> None:
         layers = res.layers
         if layers[0].counts is None:
             raise RuntimeError("tracing needs the fused backend")
-        stats = [self._spikes_in(k, rec) for k, rec in enumerate(layers)]
+        stats = [self._spikes_in(k, layers) for k in range(len(layers))]
         last = len(layers) - 1
         for k, rec in enumerate(layers):
             rules.count_forward(self.table, "train", self.mode, k, rec, stats[k], self.bits)
@@ -63,7 +65,7 @@ class SmileTracer:
         """One forward pass with the current weights, counted under phase ``infer``."""
         layers = net.infer(x)
         for k, rec in enumerate(layers):
-            stats = self._spikes_in(k, rec)
+            stats = self._spikes_in(k, layers)
             rules.count_forward(self.table, "infer", self.mode, k, rec, stats, self.bits)
         self.infer_samples += 1
         self.last_infer = layers
@@ -103,7 +105,7 @@ class SmileTracer:
             add(name, "mem", (steps, n_out), b.state, c.state_nnz[3])
             add(name, "spk", (steps, n_out), 1, rec.spike_count)
             if rec.error is not None:
-                add(name, "err", (steps, n_out), b.error, np.count_nonzero(rec.spike_error.numpy()))
+                add(name, "err", (steps, n_out), b.error, c.error_state_nnz[2])
                 add(name, "grad", (n_in, n_out), b.grad, c.grad_nonzero)
         return pd.DataFrame(rows)
 
@@ -128,7 +130,7 @@ class SmileTracer:
         neuron_steps = sum(rec.spikes_out.numel() for rec in infer)
         dense_ops = sum(rec.spikes_in.shape[0] * rec.weight.numel() for rec in infer)
         effective_ops = sum(
-            int(self._spikes_in(k, rec).per_input @ rec.counts.row_nnz)
+            int(self._spikes_in(k, infer).per_input @ rec.counts.row_nnz)
             for k, rec in enumerate(infer)
         )
         return {
