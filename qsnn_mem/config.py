@@ -148,12 +148,12 @@ class SmileWorkload(BaseModel):
         return "".join(f"{k}{'f' if b is None else b}" for k, b in parts)
 
 
-def canonical_keys(data: dict[str, Any], source: str) -> dict[str, Any]:
+def canonical_keys(data: dict[str, Any], source: str, seed_names: dict[str, str]) -> dict[str, Any]:
     """Map seed option names (``global_wb``) to field names (``weight_bits``)."""
     out: dict[str, Any] = {}
     given: dict[str, str] = {}
     for key, value in data.items():
-        name = SEED_NAMES.get(key, key)
+        name = seed_names.get(key, key)
         if name in out:
             raise QsnnError(
                 f"{source}: '{given[name]}' and '{key}' set the same field '{name}'; give one"
@@ -162,16 +162,29 @@ def canonical_keys(data: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
-def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> SmileWorkload:
-    """Read a workload YAML, apply ``--set key=value`` overrides, and validate it."""
+def workload_kinds() -> dict[str, tuple[type[BaseModel], dict[str, str], tuple[str, ...]]]:
+    """task -> (schema, seed option names, fields holding data paths). Register tasks here."""
+    return {"smile": (SmileWorkload, SEED_NAMES, ("input", "target"))}
+
+
+def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> Any:
+    """Read a workload YAML, apply ``--set key=value`` overrides, and validate it against the
+    schema of its ``task`` (default ``smile``)."""
     file = Path(path)
-    data = canonical_keys(read_yaml(file), str(file))
+    raw = read_yaml(file)
+    raw_over = apply_overrides({}, overrides or [])
+    task = raw_over.get("task", raw.get("task", "smile"))
+    kinds = workload_kinds()
+    if task not in kinds:
+        raise QsnnError(f"{file}: field 'task' = {task!r} is not one of {sorted(kinds)}")
+    schema, seed_names, path_fields = kinds[task]
+    data = canonical_keys(raw, str(file), seed_names)
     data.setdefault("name", file.stem)
-    over = canonical_keys(apply_overrides({}, overrides or []), "--set")
+    over = canonical_keys(raw_over, "--set", seed_names)
     data.update(over)
-    workload = validate(SmileWorkload, data, str(file))
+    workload = validate(schema, data, str(file))
     # Data paths in a YAML file are relative to that file's folder.
-    for field in ("input", "target"):
+    for field in path_fields:
         value = getattr(workload, field)
         if value != "generate" and not Path(value).is_absolute() and field not in over:
             workload = workload.model_copy(update={field: str(file.parent / value)})
