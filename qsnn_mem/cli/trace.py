@@ -15,13 +15,12 @@ from ..config import load_workload
 from ..errors import QsnnError
 from ..io import ensure_dir
 from ..models.smile import SmileNet
-from ..runs import default_run_dir, load_weights, write_run
+from ..runs import default_run_dir, load_weights
 from ..trace import SmileTracer
 from ..trace.output import write_trace
-from ..train import pick_device
 from .app import app
 from .common import OutOption, QuietOption, SetOption, console
-from .train import report_finish, run_training
+from .train import report_finish, run_with_progress
 
 
 class Phase(StrEnum):
@@ -64,16 +63,10 @@ def trace_command(
         return
     if weights is not None:
         raise QsnnError("--weights is only used with --phase infer")
-    _, backend = pick_device(cfg)
-    if backend != "fused":
-        raise QsnnError("tracing runs on the fused CPU backend: use --set device=cpu")
     run_dir = out or default_run_dir(cfg)
-    result = run_training(cfg, run_dir, quiet, on_epoch=tracer.on_epoch)
-    if phase is Phase.both and result.metrics:
-        tracer.trace_inference(result.net, result.x)
-    write_run(run_dir, result, command=command)
-    if tracer.train_epochs:
-        write_trace(run_dir, tracer, result.net.forward_weights(), extra={"command": command})
+    result = run_with_progress(
+        cfg, run_dir, quiet, trace_mode=mode.value, infer=phase is Phase.both, command=command
+    )
     report_finish(result, run_dir)
 
 

@@ -10,9 +10,8 @@ from typing import Annotated
 import typer
 
 from ..config import load_workload
-from ..io import ensure_dir
-from ..runs import default_run_dir, write_checkpoint, write_run
-from ..train import train
+from ..runner import run_workload
+from ..runs import default_run_dir
 from .app import app
 from .common import OutOption, QuietOption, SetOption, console, progress_bar
 
@@ -27,25 +26,20 @@ def train_command(
     """Train the quantized spiking network of a workload (no access counting)."""
     cfg = load_workload(workload, set_ or [])
     run_dir = out or default_run_dir(cfg)
-    result = run_training(cfg, run_dir, quiet)
-    write_run(run_dir, result, command=shlex.join(["qsnn-mem", *sys.argv[1:]]))
+    command = shlex.join(["qsnn-mem", *sys.argv[1:]])
+    result = run_with_progress(cfg, run_dir, quiet, trace_mode=None, command=command)
     report_finish(result, run_dir)
 
 
-def run_training(cfg, run_dir: Path, quiet: bool, on_epoch=None):
-    """Train with a progress bar, writing a checkpoint every ``cfg.checkpoint_every`` epochs."""
-    ensure_dir(run_dir)  # fail before training, not after
+def run_with_progress(cfg, run_dir: Path, quiet: bool, **kwargs):
+    """:func:`run_workload` with a progress bar (epoch, loss, ETA)."""
     with progress_bar(quiet) as bar:
         task = bar.add_task(f"{cfg.name} {cfg.precision_tag}", total=cfg.nb_epochs, status="")
 
         def hook(result, res):
             bar.update(task, advance=1, status=f"loss {result.metrics[-1]['loss']:.1f}")
-            if len(result.metrics) % cfg.checkpoint_every == 0:
-                write_checkpoint(run_dir, result)
-            if on_epoch is not None:
-                on_epoch(result, res)
 
-        return train(cfg, on_epoch=hook)
+        return run_workload(cfg, run_dir, on_epoch=hook, **kwargs)
 
 
 def report_finish(result, run_dir: Path) -> None:

@@ -1,0 +1,51 @@
+"""Run a workload end to end (train, optionally trace, write the run folder): one call for the
+CLI, sweeps and scripts alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import QsnnError
+from .io import ensure_dir
+from .runs import write_checkpoint, write_run
+from .trace import SmileTracer
+from .trace.output import write_trace
+from .train import TrainResult, pick_device, train
+
+
+def run_workload(
+    cfg,
+    run_dir: Path,
+    *,
+    trace_mode: str | None = "event",
+    infer: bool = True,
+    on_epoch: Callable | None = None,
+    command: str = "",
+) -> TrainResult:
+    """Train ``cfg`` into ``run_dir``; with ``trace_mode`` count every access (training, then one
+    inference with the trained weights if ``infer``). ``on_epoch(result, epoch_result)`` is
+    called after every epoch (progress bars). Checkpoints every ``cfg.checkpoint_every`` epochs.
+    """
+    tracer = None
+    if trace_mode is not None:
+        if pick_device(cfg)[1] != "fused":
+            raise QsnnError("tracing runs on the fused CPU backend: use --set device=cpu")
+        tracer = SmileTracer(cfg, trace_mode)
+    ensure_dir(run_dir)  # fail before training, not after
+
+    def hook(result, res):
+        if tracer is not None:
+            tracer.on_epoch(result, res)
+        if len(result.metrics) % cfg.checkpoint_every == 0:
+            write_checkpoint(run_dir, result)
+        if on_epoch is not None:
+            on_epoch(result, res)
+
+    result = train(cfg, on_epoch=hook)
+    if tracer is not None and infer and result.metrics:
+        tracer.trace_inference(result.net, result.x)
+    write_run(run_dir, result, command=command)
+    if tracer is not None and tracer.train_epochs:
+        write_trace(run_dir, tracer, result.net.forward_weights(), extra={"command": command})
+    return result
