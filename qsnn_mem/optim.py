@@ -21,13 +21,13 @@ class Adamax:
         lr: float = 1.0,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        stored: list[tuple[float, float]] | None = None,
+        stored: list[float] | None = None,
     ) -> None:
         self.params = params
         self.lr, self.betas, self.eps = lr, betas, eps
         self.step_count = 0
-        # (qstep, scale) of the stored form of each parameter, to count which codes change.
-        self.stored = stored or [(0.0, 1.0)] * len(params)
+        # Grid denominator of the stored form of each parameter, to count which codes change.
+        self.stored = stored or [0.0] * len(params)
         self.last_counts: list[np.ndarray] | None = None
         self.fused = all(p.device.type == "cpu" for p in params)
         if self.fused:
@@ -47,24 +47,10 @@ class Adamax:
         clr = self.lr / (1 - beta1**self.step_count)
         counts = []
         with torch.no_grad():
-            for p, m, u, (qstep, scale) in zip(
-                self.params, self.m, self.u, self.stored, strict=True
-            ):
+            for p, m, u, qstep in zip(self.params, self.m, self.u, self.stored, strict=True):
                 if p.grad is None:
                     counts.append(np.zeros(3, np.int64))
                     continue
-                counts.append(
-                    adamax_step(
-                        p.numpy(),
-                        p.grad.numpy(),
-                        m.numpy(),
-                        u.numpy(),
-                        clr,
-                        beta1,
-                        beta2,
-                        self.eps,
-                        qstep,
-                        scale,
-                    )
-                )
+                arrays = (p.numpy(), p.grad.numpy(), m.numpy(), u.numpy())
+                counts.append(adamax_step(*arrays, clr, beta1, beta2, self.eps, qstep))
         self.last_counts = counts

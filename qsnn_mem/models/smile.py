@@ -133,9 +133,9 @@ class SmileNet:
                 else:
                     w.clamp_(-b, b)
 
-    def stored_forms(self) -> list[tuple[float, float]]:
-        """(grid denominator, scale) of the stored weights, as the kernels take them."""
-        return [(_step(self.cfg.weight_bits), s) for s in self.scales]
+    def stored_forms(self) -> list[float]:
+        """Grid denominator of each stored weight matrix, as the kernels take it."""
+        return [_step(self.cfg.weight_bits)] * len(self.weights)
 
     def forward_weights(self) -> list[torch.Tensor]:
         """``W_hat = quantize(W, weight_bits) / scale`` of every layer."""

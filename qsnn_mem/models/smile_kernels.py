@@ -21,12 +21,23 @@ F64 = np.float64
 
 @njit(cache=True, inline="always")
 def _quant(x, qstep):
+    """quant.quantize of one value, and whether it was inside the clip range. ``qstep`` is a
+    power of two, so multiplying by its reciprocal is exact (and cheaper than dividing)."""
     if qstep == 0.0:
         return x, True
     lim = F32(1.0) - F32(1.0) / qstep
     inside = x >= -lim and x <= lim
     xc = min(max(x, -lim), lim)
-    return F32(np.rint(xc * qstep) / qstep), inside
+    return F32(np.rint(xc * qstep)) * (F32(1.0) / qstep), inside
+
+
+@njit(cache=True, inline="always")
+def _code(x, qstep):
+    """The integer code of quant.quantize(x) as a float (``x`` itself when not quantized)."""
+    if qstep == 0.0:
+        return x
+    lim = F32(1.0) - F32(1.0) / qstep
+    return F32(np.rint(min(max(x, -lim), lim) * qstep))
 
 
 @njit(cache=True, inline="always")
@@ -48,16 +59,18 @@ def clip_(w, bound):
 def quantize_weight(w, qstep, scale):
     """``quantize(w, bits) / scale``, its non-zeros in total, per row and per column."""
     out = np.empty_like(w)
-    s, q = F32(scale), F32(qstep)
+    inv_s, q = F32(1.0) / F32(scale), F32(qstep)
     row_nnz = np.zeros(w.shape[0], np.int64)
     col_nnz = np.zeros(w.shape[1], np.int64)
     for i in range(w.shape[0]):
+        count = 0
         for j in range(w.shape[1]):
-            v = _quant(w[i, j], q)[0] / s
+            v = _quant(w[i, j], q)[0] * inv_s
             out[i, j] = v
-            if v != 0.0:
-                row_nnz[i] += 1
-                col_nnz[j] += 1
+            nonzero = v != 0.0
+            count += nonzero
+            col_nnz[j] += nonzero
+        row_nnz[i] = count
     return out, row_nnz.sum(), row_nnz, col_nnz
 
 
@@ -294,7 +307,7 @@ def van_rossum_grad(out, target, decay, norm):
 
 
 @njit(cache=True)
-def adamax_step(w, g, m, u, clr, beta1, beta2, eps, qstep, scale):
+def adamax_step(w, g, m, u, clr, beta1, beta2, eps, qstep):
     """In-place Adamax update with step size ``clr = lr / (1 - beta1**step)``, in the float32
     order of operations of torch.optim.Adamax (so both give the same bits).
 
@@ -303,19 +316,19 @@ def adamax_step(w, g, m, u, clr, beta1, beta2, eps, qstep, scale):
     """
     wt, b2, e = F32(1.0 - beta1), F32(beta2), F32(eps)
     neg_clr = F32(-clr)
-    q, s = F32(qstep), F32(scale)
+    q = F32(qstep)
     fw, fg, fm, fu = w.ravel(), g.ravel(), m.ravel(), u.ravel()
-    counts = np.zeros(3, np.int64)
+    changed = nonzero_before = nonzero_after = 0
     for k in range(fw.size):
-        before = _quant(fw[k], q)[0] / s
+        before = _code(fw[k], q)
         # torch's vectorised lerp is a fused multiply-add (one rounding), emulated in float64
         # where a float32 product is exact; addcdiv computes w + (value * m) / u.
         fm[k] = F32(F64(wt) * F64(fg[k] - fm[k]) + F64(fm[k]))
         fu[k] = max(fu[k] * b2, abs(fg[k]) + e)
         fw[k] = fw[k] + (neg_clr * fm[k]) / fu[k]
-        after = _quant(fw[k], q)[0] / s
-        if after != before:
-            counts[0] += 1
-            counts[1] += before != 0.0
-            counts[2] += after != 0.0
-    return counts
+        after = _code(fw[k], q)
+        differs = after != before
+        changed += differs
+        nonzero_before += differs & (before != 0.0)
+        nonzero_after += differs & (after != 0.0)
+    return np.array([changed, nonzero_before, nonzero_after], np.int64)
