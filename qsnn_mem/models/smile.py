@@ -256,12 +256,7 @@ class SmileNet:
             acc, grad_acc_nnz = kernels.outer_sum(rasters[k], err)
             uniform = torch.rand(w_hat.shape, generator=gq.generator).numpy()
             grad, grad_nnz = kernels.quant_grad(
-                acc,
-                uniform,
-                _step(gq.grad_bits),
-                _step(gq.rng_bits),
-                gq.grad_scale,
-                self.scales[k],
+                acc, uniform, _step(gq.grad_bits), _step(gq.rng_bits), gq.grad_scale, self.scales[k]
             )
             self.weights[k].grad = torch.from_numpy(grad)
             counts = KernelCounts(
