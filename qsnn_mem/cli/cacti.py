@@ -10,16 +10,19 @@ from rich.console import Console
 
 from .app import app
 
-cacti_app = typer.Typer(help="Build and query the real CACTI 7; regenerate the SRAM table.",
-                        no_args_is_help=True)
+cacti_app = typer.Typer(
+    help="Build and query the real CACTI 7; regenerate the SRAM table.", no_args_is_help=True
+)
 app.add_typer(cacti_app, name="cacti")
 _out = Console(highlight=False)
 
 
 @cacti_app.command("build")
 def build(
-    wheel: Annotated[Path | None, typer.Option(help="a downloaded hwcomponents_cacti wheel "
-                                               "(default: pip downloads it)")] = None,
+    wheel: Annotated[
+        Path | None,
+        typer.Option(help="a downloaded hwcomponents_cacti wheel (default: pip downloads it)"),
+    ] = None,
     force: Annotated[bool, typer.Option(help="rebuild even if already built")] = False,
 ) -> None:
     """Build CACTI 7 from the hwcomponents-cacti wheel's sources into the user cache."""
@@ -39,7 +42,8 @@ def query(
     table: Annotated[bool, typer.Option(help="use the committed table, not live CACTI")] = False,
 ) -> None:
     """Per-access energy, leakage, area and cycle time of one SRAM."""
-    from ..memory import cacti, table as tab
+    from ..memory import cacti
+    from ..memory import table as tab
 
     if table:
         values = tab.lookup(node, capacity_bits, word_bits, banks, ports)[0]
@@ -49,15 +53,20 @@ def query(
         values = [cost.read_J, cost.write_J, cost.leak_W, cost.area_m2, cost.cycle_s]
         source = cost.source
     read, write, leak, area, cycle = values
-    _out.print(f"read {read * 1e12:.4g} pJ, write {write * 1e12:.4g} pJ, leakage "
-               f"{leak * 1e6:.4g} µW, area {area * 1e6:.4g} mm², cycle {cycle * 1e9:.4g} ns "
-               f"[{source}]")
+    _out.print(
+        f"read {read * 1e12:.4g} pJ, write {write * 1e12:.4g} pJ, leakage "
+        f"{leak * 1e6:.4g} µW, area {area * 1e6:.4g} mm², cycle {cycle * 1e9:.4g} ns "
+        f"[{source}]",
+        markup=False,
+    )
 
 
 @cacti_app.command("table")
 def table_cmd(
-    out: Annotated[Path | None, typer.Option(help="output folder (default: the package's "
-                                             "qsnn_mem/memory/data)")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="output folder (default: the package's qsnn_mem/memory/data)"),
+    ] = None,
     workers: Annotated[int, typer.Option(help="CACTI runs in parallel")] = 2,
 ) -> None:
     """Regenerate the SRAM table by running CACTI 7 over the grid (minutes; cached runs reused)."""

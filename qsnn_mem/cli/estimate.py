@@ -31,13 +31,17 @@ def si(value: float, unit: str) -> str:
 def estimate(
     arch_file: Annotated[Path, typer.Argument(help="memory organization YAML (see arch/)")],
     trace: Annotated[Path, typer.Option("--trace", help="trace folder written by qsnn-mem trace")],
-    out: Annotated[Path | None, typer.Option(help="output folder (default: "
-                                             "reports/estimate/TRACE-ARCH)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override an arch field, "
-                                                   "e.g. --set memories.0.word_bits=32")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output folder (default: reports/estimate/TRACE-ARCH)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override an arch field, e.g. --set memories.0.word_bits=32"),
+    ] = None,
 ) -> None:
     """Energy per training epoch and per inference, and area, of a traced run."""
-    from ..memory import accesses, arch, estimate as est, tables
+    from ..memory import accesses, arch, tables
+    from ..memory import estimate as est
 
     spec = arch.load_arch(arch_file, set_ or [])
     run = accesses.load_trace(trace)
@@ -48,11 +52,18 @@ def estimate(
     folder = ensure_dir(out or Path("reports") / "estimate" / f"{Path(trace).name}-{spec.name}")
     write_csv(folder / "energy.csv", energy)
     write_csv(folder / "area.csv", area)
-    write_json(folder / "run.json", {
-        "command": "estimate", "arch_file": str(arch_file), "overrides": set_ or [],
-        "arch": spec.model_dump(), "trace": str(trace), "summary": summary,
-        "versions": {"qsnn_mem": __version__, "python": platform.python_version()},
-    })
+    write_json(
+        folder / "run.json",
+        {
+            "command": "estimate",
+            "arch_file": str(arch_file),
+            "overrides": set_ or [],
+            "arch": spec.model_dump(),
+            "trace": str(trace),
+            "summary": summary,
+            "versions": {"qsnn_mem": __version__, "python": platform.python_version()},
+        },
+    )
     _print_summary(spec.name, run, energy, area, summary, folder)
 
 
@@ -60,18 +71,28 @@ def _print_summary(name, run, energy, area, summary, folder) -> None:
     epochs = max(run.normalisers["train_epochs"], 1)
     infers = run.normalisers["infer_samples"]
     table = Table(title=f"{name} on {run.workload} ({run.folder})")
-    for col in ("memory", "capacity", "area", "leakage", "per training epoch", "per inference"):
+    for col in ("memory", "capacity", "area", "leakage", "energy/epoch", "energy/inference"):
         table.add_column(col, justify="left" if col == "memory" else "right")
     by_phase = energy.groupby(["memory", "phase"])["energy_J"].sum()
     for _, row in area.iterrows():
         train = by_phase.get((row["memory"], "train"), 0.0) / epochs
         infer = by_phase.get((row["memory"], "infer"), 0.0) / infers if infers else float("nan")
-        table.add_row(row["memory"], f"{row['capacity_bits'] / 1024:.1f} kbit",
-                      f"{row['area_m2'] * 1e6:.4f} mm²", si(row["leakage_W"], "W"),
-                      si(train, "J"), si(infer, "J"))
-    table.add_row("total", f"{summary['capacity_bits'] / 1024:.1f} kbit",
-                  f"{summary['area_m2'] * 1e6:.4f} mm²", si(summary["leakage_W"], "W"),
-                  si(summary["energy_per_epoch_J"], "J"),
-                  si(summary["energy_per_inference_J"], "J"), style="bold")
+        table.add_row(
+            row["memory"],
+            f"{row['capacity_bits'] / 1024:.1f} kbit",
+            f"{row['area_m2'] * 1e6:.4f} mm²",
+            si(row["leakage_W"], "W"),
+            si(train, "J"),
+            si(infer, "J"),
+        )
+    table.add_row(
+        "total",
+        f"{summary['capacity_bits'] / 1024:.1f} kbit",
+        f"{summary['area_m2'] * 1e6:.4f} mm²",
+        si(summary["leakage_W"], "W"),
+        si(summary["energy_per_epoch_J"], "J"),
+        si(summary["energy_per_inference_J"], "J"),
+        style="bold",
+    )
     _out.print(table)
     _out.print(f"wrote {folder}/energy.csv, area.csv, run.json")

@@ -1,0 +1,205 @@
+"""The memory-organization YAML (``arch/*.yaml``): a validated, self-documenting schema.
+
+Unknown keys are rejected. Checks that need the trace (a tensor held by nobody, depth too small)
+happen in :mod:`qsnn_mem.memory.estimate`; everything checkable from the file alone happens here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..errors import QsnnError
+from ..schema import apply_overrides, read_yaml, validate
+
+# The tracer's tensor vocabulary (docs/design: one vocabulary everywhere).
+TENSORS = (
+    "weight",
+    "syn",
+    "mem",
+    "spk",
+    "refrac",
+    "trace_p",
+    "trace_q",
+    "err",
+    "grad",
+    "readout",
+    "feedback",
+    "input",
+)
+ENCODINGS = ("crossbar", "pb-csr", "pb-bmp", "rle", "functional")
+NODE_RANGE_NM = (22.0, 90.0)  # CACTI 7's technology files; also the table's range
+
+
+class Memory(BaseModel):
+    """One on-chip memory: an SRAM macro or a register file, and the tensors it holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    """Unique name, used in the output tables."""
+    kind: Literal["sram", "regfile"] = "sram"
+    """``sram`` (priced by CACTI 7 or its table) or ``regfile`` (flip-flop register file, priced
+    per bit from published numbers)."""
+    word_bits: int = Field(ge=1, le=1024)
+    """Bits read or written per access; ``⌊word_bits / bits⌋`` values are packed per word."""
+    depth: int | Literal["auto"] = "auto"
+    """Words in the whole memory (all banks together), or ``auto``: exactly what the held
+    tensors need at the run's bitwidths (rounded up to a multiple of ``banks``)."""
+    banks: int = 1
+    """Independent banks; each serves one access per port per cycle (1, 2, 4 or 8)."""
+    ports: int = Field(default=1, ge=1, le=2)
+    """Read-write ports per bank (1 or 2)."""
+    holds: list[str] = Field(min_length=1)
+    """Tensors stored here: vocabulary names (``weight``) or layer-qualified (``fc1.weight``)."""
+    encoding: Literal["crossbar", "pb-csr", "pb-bmp", "rle", "functional"] | None = None
+    """How weight matrices are stored (required if the memory holds weights, else not allowed):
+    ``crossbar`` dense; ``pb-csr`` row pointers + (index, value) lists; ``pb-bmp`` row pointers +
+    bitmap + non-zero values; ``rle`` row pointers + (zero-run, value) pairs; ``functional``
+    convolution kernels only, connectivity computed (other weights priced as crossbar)."""
+    run_bits: int = Field(default=4, ge=1, le=16)
+    """Zero-run field width of the ``rle`` encoding (ignored by the others)."""
+
+    @field_validator("banks")
+    @classmethod
+    def _banks_power_of_two(cls, v: int) -> int:
+        if v not in (1, 2, 4, 8):
+            raise ValueError("banks must be 1, 2, 4 or 8")
+        return v
+
+    @field_validator("holds")
+    @classmethod
+    def _known_tensors(cls, v: list[str]) -> list[str]:
+        for item in v:
+            tensor = item.rsplit(".", 1)[-1]
+            if tensor not in TENSORS:
+                raise ValueError(
+                    f"unknown tensor '{item}' (allowed: {', '.join(TENSORS)}, "
+                    "optionally as layer.tensor)"
+                )
+        if len(set(v)) != len(v):
+            raise ValueError("a tensor is listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _encoding_only_for_weights(self) -> Memory:
+        has_weight = any(item.rsplit(".", 1)[-1] == "weight" for item in self.holds)
+        if has_weight and self.encoding is None:
+            raise ValueError(
+                f"memory '{self.name}' holds weights but has no encoding "
+                f"(allowed: {', '.join(ENCODINGS)})"
+            )
+        if not has_weight and self.encoding is not None:
+            raise ValueError(
+                f"memory '{self.name}' has encoding '{self.encoding}' but holds no "
+                "weights (encodings apply to weight matrices)"
+            )
+        if isinstance(self.depth, int) and self.depth < self.banks:
+            raise ValueError(
+                f"memory '{self.name}': depth {self.depth} is smaller than its {self.banks} banks"
+            )
+        return self
+
+
+class Arch(BaseModel):
+    """A memory organization: technology, clock, backend and the list of memories."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    """Short name used in reports."""
+    description: str = ""
+    """Free text."""
+    tech_node_nm: float
+    """Technology node in nm, 22-90 (the range of CACTI 7's technology files)."""
+    clock_hz: float = Field(gt=0)
+    """Clock of the memories; sets the run time, hence the leakage energy."""
+    backend: Literal["table", "cacti"] = "table"
+    """SRAM costs from the committed CACTI 7 table (interpolated, no compiler needed) or from
+    the live CACTI 7 binary (``qsnn-mem cacti build``)."""
+    memories: list[Memory] = Field(min_length=1)
+    """The memories; every traced tensor must be held by exactly one of them."""
+
+    @field_validator("tech_node_nm")
+    @classmethod
+    def _node_in_range(cls, v: float) -> float:
+        lo, hi = NODE_RANGE_NM
+        if not lo <= v <= hi:
+            raise ValueError(f"tech node must be within {lo:g}-{hi:g} nm (CACTI 7's range)")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_and_disjoint(self) -> Arch:
+        names = [m.name for m in self.memories]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"memory name '{dup[0]}' is used twice")
+        owner: dict[str, str] = {}
+        for m in self.memories:
+            for item in m.holds:
+                if item in owner:
+                    raise ValueError(
+                        f"tensor '{item}' is held by both '{owner[item]}' and '{m.name}'"
+                    )
+                owner[item] = m.name
+        for item, mem in owner.items():
+            if "." in item:
+                generic = item.rsplit(".", 1)[-1]
+                if generic in owner and owner[generic] != mem:
+                    raise ValueError(
+                        f"tensor '{item}' is held by both '{owner[generic]}' (as "
+                        f"'{generic}') and '{mem}'"
+                    )
+        return self
+
+    def owner_of(self, layer: str, tensor: str) -> int | None:
+        """Index of the memory holding ``layer.tensor`` (the qualified name wins), or None."""
+        qualified = f"{layer}.{tensor}"
+        generic = None
+        for i, m in enumerate(self.memories):
+            if qualified in m.holds:
+                return i
+            if tensor in m.holds:
+                generic = i
+        return generic
+
+
+def load_arch(path: str | os.PathLike, overrides: list[str] | None = None) -> Arch:
+    """Read and validate an arch YAML; ``overrides`` are ``--set key=value`` strings.
+
+    Memories can be addressed by index: ``memories.0.word_bits=32``.
+    """
+    data = read_yaml(path)
+    if overrides:
+        data = _apply_with_lists(data, overrides)
+    return validate(Arch, data, str(path))
+
+
+def _apply_with_lists(data: dict, overrides: list[str]) -> dict:
+    """apply_overrides(), plus numeric path parts that index into lists (memories.1.banks)."""
+    plain, indexed = [], []
+    for text in overrides:
+        key = text.partition("=")[0]
+        (indexed if any(p.isdigit() for p in key.split(".")) else plain).append(text)
+    out = apply_overrides(data, plain)
+    for text in indexed:
+        key, _, _ = text.partition("=")
+        parts = key.strip().split(".")
+        head = parts[0]
+        items = out.get(head)
+        if not isinstance(items, list) or not parts[1].isdigit():
+            raise QsnnError(f"--set {text!r}: '{head}' is not a list")
+        i = int(parts[1])
+        if i >= len(items):
+            raise QsnnError(
+                f"--set {text!r}: '{head}' has {len(items)} entries (index 0-{len(items) - 1})"
+            )
+        items = list(items)
+        sub = ".".join(parts[2:])
+        if not sub:
+            raise QsnnError(f"--set {text!r}: name a field of {head}.{i}")
+        items[i] = apply_overrides(dict(items[i]), [f"{sub}={text.partition('=')[2]}"])
+        out[head] = items
+    return out
