@@ -7,16 +7,18 @@ import platform
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from . import __version__, quant
+from . import __version__
 from .errors import QsnnError
 from .io import atomic_path, ensure_dir, write_csv, write_json
 from .plots import loss_figure, raster_figure
-from .train import TrainResult
+
+if TYPE_CHECKING:
+    from .train import TrainResult
 
 
 def default_run_dir(cfg: Any, root: str | os.PathLike = "reports") -> Path:
@@ -61,6 +63,8 @@ def write_checkpoint(run_dir: Path, result: TrainResult) -> None:
 
 def write_weights(path: Path, result: TrainResult) -> None:
     """Float shadow weights, forward scales, and the integer codes held in memory."""
+    from . import quant
+
     net, bits = result.net, result.cfg.weight_bits
     arrays: dict[str, np.ndarray] = {}
     for k, (w, scale) in enumerate(zip(net.weights, net.scales, strict=True), start=1):

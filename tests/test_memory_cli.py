@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from qsnn_mem.cli import main
 
@@ -152,12 +151,6 @@ def test_estimate_and_cacti_commands_import_only_torch_free_modules():
                 assert not any(n.split(".")[0] == "torch" for n in names), name
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(
-    reason="qsnn_mem/cli/__init__.py imports the train command, whose module "
-    "imports torch at load time (not the memory side's code)",
-    strict=False,
-)
 def test_estimate_cli_module_loads_without_torch():
     assert _torch_modules("qsnn_mem.cli.estimate, qsnn_mem.cli.cacti") == []
 

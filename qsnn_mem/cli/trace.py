@@ -8,16 +8,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import typer
 
 from ..config import load_workload
 from ..errors import QsnnError
 from ..io import ensure_dir
-from ..models.smile import SmileNet
 from ..runs import default_run_dir, load_weights
-from ..trace import SmileTracer
-from ..trace.output import write_trace
 from .app import app
 from .common import OutOption, QuietOption, SetOption, console
 from .train import report_finish, run_with_progress
@@ -53,12 +49,13 @@ def trace_command(
     """Count every read and write of weights, states, spikes, errors and gradients."""
     cfg = load_workload(workload, set_ or [])
     command = shlex.join(["qsnn-mem", *sys.argv[1:]])
-    tracer = SmileTracer(cfg, mode.value)
     if phase is Phase.infer:
+        if cfg.task != "smile":
+            raise QsnnError(f"--phase infer is available for smile workloads only, not {cfg.task}")
         if weights is None:
             raise QsnnError("--phase infer needs --weights RUN (a run folder or its weights.npz)")
         run_dir = out or default_run_dir(cfg).with_name(default_run_dir(cfg).name + "_infer")
-        trace_inference_only(cfg, tracer, weights, run_dir)
+        trace_inference_only(cfg, mode.value, weights, run_dir)
         console.print(f"traced one inference of {weights}; wrote {run_dir}")
         return
     if weights is not None:
@@ -70,8 +67,14 @@ def trace_command(
     report_finish(result, run_dir)
 
 
-def trace_inference_only(cfg, tracer: SmileTracer, weights: Path, run_dir: Path) -> None:
+def trace_inference_only(cfg, mode: str, weights: Path, run_dir: Path) -> None:
+    """One inference of the smile network with saved weights, counted."""
+    import torch
+
     from ..data.smile_data import smile_input
+    from ..models.smile import SmileNet
+    from ..trace import SmileTracer
+    from ..trace.output import write_trace
 
     loaded = load_weights(weights, cfg)
     ensure_dir(run_dir)
@@ -80,6 +83,6 @@ def trace_inference_only(cfg, tracer: SmileTracer, weights: Path, run_dir: Path)
         for w, (shadow, _) in zip(net.weights, loaded, strict=True):
             w.copy_(torch.from_numpy(shadow))
         net.scales = [scale for _, scale in loaded]
-    x = torch.from_numpy(smile_input(cfg))
-    tracer.trace_inference(net, x)
+    tracer = SmileTracer(cfg, mode)
+    tracer.trace_inference(net, torch.from_numpy(smile_input(cfg)))
     write_trace(run_dir, tracer, extra={"weights": str(weights), "command": shlex.join(sys.argv)})

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from ..config import load_workload
-from ..runner import run_workload
 from ..runs import default_run_dir
 from .app import app
 from .common import OutOption, QuietOption, SetOption, console, progress_bar
@@ -33,6 +32,8 @@ def train_command(
 
 def run_with_progress(cfg, run_dir: Path, quiet: bool, **kwargs):
     """:func:`run_workload` with a progress bar (epoch, loss, ETA)."""
+    from ..runner import run_workload  # torch loads only for the commands that train
+
     with progress_bar(quiet) as bar:
         task = bar.add_task(f"{cfg.name} {cfg.precision_tag}", total=cfg.nb_epochs, status="")
 
