@@ -29,19 +29,20 @@ class SmileTracer:
         self.infer_samples = 0
         self.last_train: list[LayerRecord] | None = None
         self.last_infer: list[LayerRecord] | None = None
-        self._input_stats: tuple[int, rules.SpikeStats] | None = None
+        self._input_stats: tuple[torch.Tensor, rules.SpikeStats] | None = None
 
     def _spikes_in(self, k: int, layers: list[LayerRecord]) -> rules.SpikeStats:
         """Spikes per input neuron of layer ``k``: the layer below counted them as it fired."""
         if k > 0:
             per_input = layers[k - 1].counts.spikes_per_neuron
             return rules.SpikeStats(int(per_input.sum()), per_input)
-        # The network input is the same raster every epoch: count its spikes once.
+        # The network input is the same raster every epoch: count its spikes once. The cache
+        # holds the raster itself, so no other tensor can reuse its memory address meanwhile.
         raster = layers[0].spikes_in
-        key = id(raster.untyped_storage())
-        if self._input_stats is None or self._input_stats[0] != key:
-            self._input_stats = (key, rules.spike_stats(raster.numpy()))
-        return self._input_stats[1]
+        cached = self._input_stats
+        if cached is None or not _same_memory(cached[0], raster):
+            self._input_stats = cached = (raster, rules.spike_stats(raster.numpy()))
+        return cached[1]
 
     def on_epoch(self, result: TrainResult, res) -> None:
         layers = res.layers
@@ -143,3 +144,7 @@ class SmileTracer:
             "synaptic_ops_dense": dense_ops,
             "synaptic_ops_effective_acs": effective_ops,
         }
+
+
+def _same_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.data_ptr() == b.data_ptr() and a.shape == b.shape and a.stride() == b.stride()
