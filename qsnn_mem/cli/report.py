@@ -1,0 +1,50 @@
+"""``qsnn-mem report SWEEP_DIR --arch arch/crossbar.yaml ...``: figures and tables of a sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app
+from .common import OutOption, console
+
+
+@app.command("report")
+def report_command(
+    sweep_dir: Annotated[Path, typer.Argument(help="Sweep folder, e.g. reports/smile.")],
+    arch: Annotated[
+        list[Path] | None,
+        typer.Option("--arch", help="Memory organization YAML; repeat for several (arch/*.yaml)."),
+    ] = None,
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            help="Hold an axis for the bitwidth figures, e.g. --at state=8 (default: the most "
+            "frequent combination).",
+            metavar="FIELD=VALUE",
+        ),
+    ] = None,
+    point: Annotated[
+        str | None, typer.Option(help="Run shown in the breakdown figure, e.g. w2a8g8e8_seed0.")
+    ] = None,
+    out: OutOption = None,
+) -> None:
+    """Price every run on every organization; write figures, summary.csv and report.md."""
+    from ..report import build_report
+
+    rep = build_report(sweep_dir, list(arch or []), out or sweep_dir / "report", at=at or [],
+                       point=point)  # fmt: skip
+    runs, archs = len(rep.priced.runs), len(rep.priced.archs)
+    console.print(f"priced {runs} runs on {archs} organizations; wrote {rep.folder}/report.md")
+    if rep.headline is not None:
+        from ..report.figures import unit
+
+        wide = rep.headline.pivot(index="weight_bits", columns="arch", values="epoch_mean_J")
+        scale, label = unit(wide.to_numpy().ravel())
+        console.print(f"energy per training epoch ({label}), lowest last:")
+        for bits, row in wide.iterrows():
+            cells = ", ".join(f"{a} {v / scale:.4g}" for a, v in row.items())
+            console.print(f"  {bits}-bit weights: {cells} -> {row.idxmin()}", soft_wrap=True)

@@ -1,0 +1,157 @@
+"""The numbers behind the figures: a slice of the grid, means over trials, the Pareto front and
+the energy breakdown of one point. Pure pandas, no plotting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import QsnnError
+from ..memory import tables
+from .collect import Priced
+
+
+def parse_at(texts: list[str], task: str = "smile") -> dict[str, str]:
+    """``--at state_bits=8`` (short names work: state, error, grad) -> {field: value as text}."""
+    from ..sweep.spec import resolve_axis
+
+    out: dict[str, str] = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep:
+            raise QsnnError(f"--at {text!r}: expected FIELD=VALUE (e.g. state=8)")
+        for field in resolve_axis(name.strip(), f"--at {text!r}", task):
+            out[field] = value.strip()
+    return out
+
+
+def choose_slice(priced: Priced, at: dict[str, str]) -> dict[str, str]:
+    """The values of the non-weight axes the bitwidth figures hold fixed: those given with
+    ``--at``, the others at their most frequent combination (ties: the first in order)."""
+    runs = priced.runs
+    unknown = sorted(set(at) - set(priced.axes))
+    if unknown:
+        allowed = ", ".join(priced.axes) or "none: only weight_bits and seed vary"
+        raise QsnnError(f"--at: '{unknown[0]}' does not vary in these runs (allowed: {allowed})")
+    free = [a for a in priced.axes if a not in at]
+    sel = _match(runs, at)
+    if not sel.any():
+        raise QsnnError(f"--at {_fmt(at)}: no run has these values")
+    chosen = dict(at)
+    if free:
+        combos = runs[sel][free].astype(str).value_counts(sort=False)
+        tied = [c if isinstance(c, tuple) else (c,) for c in combos[combos == combos.max()].index]
+        defaults = _defaults(free, _task(runs))
+        best = max(tied, key=lambda c: sum(v == d for v, d in zip(c, defaults, strict=True)))
+        chosen.update(dict(zip(free, best, strict=True)))
+    return chosen
+
+
+def task_of(priced: Priced) -> str:
+    """The runs' task (``smile``, ``decolle``): axis names are checked against its schema."""
+    return _task(priced.runs)
+
+
+def _task(runs: pd.DataFrame) -> str:
+    return str(runs["task"].iloc[0]) if "task" in runs else "smile"
+
+
+def _defaults(fields: list[str], task: str) -> list[str]:
+    """The schema's default of each field, as text: ties go to the reference precision."""
+    from ..config import workload_kinds
+
+    known = workload_kinds()[task][0].model_fields
+    return [str(known[f].default) if f in known else "" for f in fields]
+
+
+def _match(frame: pd.DataFrame, values: dict[str, str]) -> pd.Series:
+    sel = pd.Series(True, index=frame.index)
+    for field, value in values.items():
+        sel &= frame[field].astype(str) == value
+    return sel
+
+
+def _fmt(values: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items()) or "all runs"
+
+
+def slice_of(priced: Priced, chosen: dict[str, str]) -> pd.DataFrame:
+    """Rows of summary.csv in the slice."""
+    return priced.summary[_match(priced.summary, chosen)]
+
+
+def by_bits(frame: pd.DataFrame, column: str, keys: tuple[str, ...] = ("arch",)) -> pd.DataFrame:
+    """Mean, standard deviation (over trials) and count of ``column`` per keys × weight bits."""
+    grouped = frame.groupby([*keys, "weight_bits"], sort=True)[column]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    out["std"] = out["std"].fillna(0.0)
+    return out
+
+
+def point_means(summary: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
+    """Means over trials per (arch, weight bits, other axes): one row per design point."""
+    keys = ["arch", "weight_bits", *axes]
+    cols = ["energy_per_epoch_J", "energy_per_inference_J", "area_m2", "van_rossum_min"]
+    out = summary.groupby(keys, sort=True, dropna=False)[cols].mean().reset_index()
+    tags = (
+        summary.groupby(keys, sort=True, dropna=False)["point"]
+        .first()
+        .str.replace(r"_seed\d+$", "", regex=True)
+    )
+    out["config"] = tags.to_numpy()
+    out["trials"] = summary.groupby(keys, sort=True, dropna=False).size().to_numpy()
+    return out
+
+
+def pareto(points: pd.DataFrame, x: str = "energy_per_epoch_J", y: str = "van_rossum_min"):
+    """Boolean mask of the points no other point beats on both ``x`` and ``y`` (lower wins)."""
+    order = np.lexsort((points[y].to_numpy(), points[x].to_numpy()))
+    mask = np.zeros(len(points), bool)
+    best = np.inf
+    for i in order:
+        if points[y].iloc[i] < best:
+            mask[i], best = True, points[y].iloc[i]
+    return mask
+
+
+def breakdown(priced: Priced, point: str) -> pd.DataFrame:
+    """Energy per training epoch of one run, by arch, stage and tensor kind (plus logic and
+    leakage), from the estimator's detailed table."""
+    names = list(priced.runs["point"])
+    if point not in names:
+        raise QsnnError(f"--point {point!r}: no such run (e.g. {', '.join(names[:3])})")
+    run = names.index(point)
+    epochs = max(priced.traces[run].normalisers["train_epochs"], 1)
+    parts = []
+    for k, arch in enumerate(priced.archs):
+        table = tables.energy_table(priced.evaluation, run * len(priced.archs) + k)
+        table = table[table["phase"] == "train"].copy()
+        kind = table["tensor"].str.rsplit(".", n=1).str[-1]
+        kind = np.where(table["op"] == "logic", "logic", kind)
+        kind = np.where(table["op"] == "leak", "leakage", kind)
+        stage = np.where(table["op"] == "leak", "leakage", table["stage"])
+        frame = pd.DataFrame(
+            {"arch": arch.name, "stage": stage, "kind": kind, "energy_J": table["energy_J"]}
+        )
+        parts.append(frame.groupby(["arch", "stage", "kind"], as_index=False)["energy_J"].sum())
+    out = pd.concat(parts, ignore_index=True)
+    out["energy_per_epoch_J"] = out.pop("energy_J") / epochs
+    return out
+
+
+def default_point(priced: Priced, chosen: dict[str, str]) -> str:
+    """The run the breakdown shows by default: the lowest weight bits of the slice, first seed."""
+    runs = priced.runs[_match(priced.runs, chosen)]
+    return str(runs.sort_values(["weight_bits", "seed", "point"])["point"].iloc[0])
+
+
+def winners(table: pd.DataFrame) -> pd.DataFrame:
+    """From :func:`by_bits` output: per weight bits, each arch's mean and the winner."""
+    wide = table.pivot(index="weight_bits", columns="arch", values="mean")
+    wide["best"] = wide.idxmin(axis=1)
+    return wide.reset_index()
+
+
+def slice_of_runs(priced: Priced, chosen: dict[str, str]) -> pd.DataFrame:
+    """Rows of the run table (one per run, not per arch) in the slice."""
+    return priced.runs[_match(priced.runs, chosen)]
