@@ -164,7 +164,12 @@ def canonical_keys(data: dict[str, Any], source: str, seed_names: dict[str, str]
 
 def workload_kinds() -> dict[str, tuple[type[BaseModel], dict[str, str], tuple[str, ...]]]:
     """task -> (schema, seed option names, fields holding data paths). Register tasks here."""
-    return {"smile": (SmileWorkload, SEED_NAMES, ("input", "target"))}
+    from .decolle_config import DECOLLE_SEED_NAMES, DecolleWorkload
+
+    return {
+        "smile": (SmileWorkload, SEED_NAMES, ("input", "target")),
+        "decolle": (DecolleWorkload, DECOLLE_SEED_NAMES, ("train_file", "test_file")),
+    }
 
 
 def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> Any:

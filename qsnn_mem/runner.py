@@ -26,7 +26,14 @@ def run_workload(
     """Train ``cfg`` into ``run_dir``; with ``trace_mode`` count every access (training, then one
     inference with the trained weights if ``infer``). ``on_epoch(result, epoch_result)`` is
     called after every epoch (progress bars). Checkpoints every ``cfg.checkpoint_every`` epochs.
+    DECOLLE workloads (``task: decolle``) run in :func:`qsnn_mem.decolle_run.run_decolle`.
     """
+    if getattr(cfg, "task", "smile") == "decolle":
+        from .decolle_run import run_decolle
+
+        return run_decolle(
+            cfg, run_dir, trace_mode=trace_mode, infer=infer, on_epoch=on_epoch, command=command
+        )
     tracer = None
     if trace_mode is not None:
         if pick_device(cfg)[1] != "fused":

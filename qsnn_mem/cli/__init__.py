@@ -17,6 +17,7 @@ from .app import app
 # Importing a command module registers its command.
 from . import train, trace  # noqa: F401  isort: skip
 from . import estimate, cacti  # noqa: F401  isort: skip
+from . import prepare  # noqa: F401  isort: skip
 from . import sweep, report  # noqa: F401  isort: skip
 
 _err = Console(stderr=True, highlight=False)
