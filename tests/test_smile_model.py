@@ -62,7 +62,7 @@ def test_float_mode_equals_plain_float(backend):
     loss, out = plain_float_loss(cfg, x, target, w1, w2, net.scales)
     loss.backward()
     res = net.epoch(x, target)
-    assert res.loss == pytest.approx(float(loss), rel=1e-6)
+    assert res.loss == pytest.approx(float(loss.detach()), rel=1e-6)
     assert torch.equal(res.layers[-1].spikes_out, out.detach())
     for ours, ref in zip(res.layers, (w1, w2), strict=True):
         torch.testing.assert_close(ours.grad, ref.grad, rtol=1e-4, atol=1e-6)
