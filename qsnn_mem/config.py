@@ -36,17 +36,22 @@ SEED_NAMES = {
 }
 
 
-class SmileWorkload(BaseModel):
-    """The spatio-temporal "smile" pattern task of ISCAS 2020 (700-400-250 LIF network, BPTT)."""
+class WorkloadBase(BaseModel):
+    """Fields every workload has; unknown fields are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
-    name: str = Field("smile", description="Workload name; results go to reports/<name>/.")
-    task: Literal["smile"] = Field("smile", description="Which experiment this workload runs.")
-    seed: int = Field(0, ge=0, description="Seeds data generation, initialisation and rounding.")
+    seed: int = Field(0, ge=0, description="Seeds data, initialisation, dropout and rounding.")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="auto: CUDA when a GPU is present, else the CPU."
     )
+
+
+class SmileWorkload(WorkloadBase):
+    """The spatio-temporal "smile" pattern task of ISCAS 2020 (700-400-250 LIF network, BPTT)."""
+
+    name: str = Field("smile", description="Workload name; results go to reports/<name>/.")
+    task: Literal["smile"] = Field("smile", description="Which experiment this workload runs.")
     backend: Literal["auto", "fused", "autograd"] = Field(
         "auto",
         description="fused: compiled CPU kernels (fast); autograd: step-by-step torch (any "

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .config import WorkloadBase
+
 BitsField = int | None
 
 DATA_SETS = ("Gesture", "Poker", "generated")
@@ -60,17 +62,11 @@ class GeneratedEvents(BaseModel):
     noise: float = Field(0.002, ge=0, le=1, description="Background events per pixel and ms.")
 
 
-class DecolleWorkload(BaseModel):
+class DecolleWorkload(WorkloadBase):
     """Quantized DECOLLE (ICONS 2020): three LIF conv layers with local readouts, on events."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
 
     name: str = Field("gesture", description="Workload name; results go to reports/<name>/.")
     task: Literal["decolle"] = Field("decolle", description="Which experiment this workload runs.")
-    seed: int = Field(0, ge=0, description="Seeds the split, initialisation, dropout, rounding.")
-    device: Literal["auto", "cpu", "cuda"] = Field(
-        "auto", description="auto: CUDA when a GPU is present, else the CPU."
-    )
 
     data_set: Literal["Gesture", "Poker", "generated"] = Field(
         "Gesture", description="Input data set: Gesture, Poker or generated (seed: data-set)."

@@ -13,6 +13,7 @@ import torch
 
 from qsnn_mem import quant
 from qsnn_mem.losses import van_rossum
+from qsnn_mem.models.smile import lif_params
 from qsnn_mem.neuron import LIFParams, LIFState, lif_step
 
 
@@ -207,16 +208,7 @@ def count_update(c, mode, k, grad_q, code_before, code_after, bits):
 
 def brute_force_epoch(cfg, x, target, w_hats, scales, generator, mode, bits, codes_after):
     """Counts of one training epoch (forward, backward, update) and the quantized gradients."""
-    p = LIFParams(
-        cfg.alpha,
-        cfg.beta,
-        cfg.threshold,
-        cfg.reset,
-        cfg.surrogate_scale,
-        cfg.syn_delay,
-        cfg.state_bits,
-        cfg.error_bits,
-    )
+    p = lif_params(cfg)
     c = Counter()
     sims, inputs = [], [x]
     for k, w_hat in enumerate(w_hats):
@@ -261,16 +253,7 @@ def brute_force_epoch(cfg, x, target, w_hats, scales, generator, mode, bits, cod
 
 
 def brute_force_inference(cfg, x, w_hats, mode, bits):
-    p = LIFParams(
-        cfg.alpha,
-        cfg.beta,
-        cfg.threshold,
-        cfg.reset,
-        cfg.surrogate_scale,
-        cfg.syn_delay,
-        cfg.state_bits,
-        cfg.error_bits,
-    )
+    p = lif_params(cfg)
     c = Counter()
     spikes = x
     for k, w_hat in enumerate(w_hats):

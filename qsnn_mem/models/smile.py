@@ -78,6 +78,14 @@ def init_weight(
     return quant.quant(quant.clip(w, grad_bits), state_bits), scale
 
 
+def lif_params(cfg: SmileWorkload) -> LIFParams:
+    """The neuron parameters of a smile workload."""
+    return LIFParams(
+        cfg.alpha, cfg.beta, cfg.threshold, cfg.reset, cfg.surrogate_scale, cfg.syn_delay,
+        cfg.state_bits, cfg.error_bits,
+    )  # fmt: skip
+
+
 class SmileNet:
     """Float shadow weights, their forward quantization, and one training epoch."""
 
@@ -101,16 +109,7 @@ class SmileNet:
             )
             self.weights.append(w.to(device).requires_grad_(True))
             self.scales.append(scale)
-        self.lif = LIFParams(
-            alpha=cfg.alpha,
-            beta=cfg.beta,
-            threshold=cfg.threshold,
-            reset=cfg.reset,
-            surrogate_scale=cfg.surrogate_scale,
-            syn_delay=cfg.syn_delay,
-            state_bits=cfg.state_bits,
-            error_bits=cfg.error_bits,
-        )
+        self.lif = lif_params(cfg)
         # Stochastic rounding has its own stream, drawn on the CPU for every device.
         self.grad_quant = GradQuant(
             cfg.error_bits,
