@@ -127,3 +127,14 @@ def test_dense_batch_window_downsampling_and_binarising():
     assert x[0, 0, 1, 0, 0] == 1 and x[3, 0, 0, 0, 1] == 1
     y = dense_batch([sample], 4, 4, (2, 2), NoJitter(), random_window=True)  # start at 2
     assert y[1, 0, 0, 0, 1] == 1 and y.sum() == 1
+
+
+def test_compiled_gradient_quantizer_equals_the_specification():
+    from qsnn_mem import quant
+    from qsnn_mem.models.decolle import quant_grad
+
+    x = torch.randn((16, 2, 7, 7), generator=torch.Generator().manual_seed(3)) * 3
+    for rng_bits in (16, None):
+        fast = quant_grad(x, 10, rng_bits, torch.Generator().manual_seed(1), 0.5)
+        spec = quant.quant_grad(x, 10, rng_bits, torch.Generator().manual_seed(1), lr=0.5)
+        assert torch.equal(fast, spec)

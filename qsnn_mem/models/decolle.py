@@ -19,6 +19,7 @@ from torch.nn.grad import conv2d_weight
 from .. import quant
 from ..decolle_config import DecolleWorkload
 from ..quant import Bits
+from .smile_kernels import quant_grad as quant_grad_kernel
 
 
 class Precision(NamedTuple):
@@ -177,6 +178,18 @@ def local_gradients(
     return loss, e, delta_a.flatten(1), e_u, grad_w, grad_b
 
 
+def quant_grad(
+    x: torch.Tensor, bits: int, rng_bits: Bits, generator: torch.Generator, lr: float
+) -> torch.Tensor:
+    """quant.quant_grad; on the CPU as one compiled pass (the same random numbers, same bits)."""
+    if x.device.type != "cpu":
+        return quant.quant_grad(x, bits, rng_bits, generator, lr=lr)
+    uniform = torch.rand(x.shape, generator=generator).numpy()
+    rstep = 0.0 if rng_bits is None else quant.step(rng_bits)
+    out, _ = quant_grad_kernel(x.contiguous().numpy(), uniform, quant.step(bits), rstep, lr, 1.0)
+    return torch.from_numpy(out)
+
+
 def _uniform(shape, low, high, gen, device) -> torch.Tensor:
     return (torch.rand(shape, generator=gen) * (high - low) + low).to(device)
 
@@ -280,8 +293,8 @@ class DecolleLayer:
         if b.grad is None:  # float SGD; the shadow weights are in units of weight_mult
             g_w, g_b = g_w * (lr / wm), g_b * (lr / wm)
         else:
-            g_w = quant.quant_grad(g_w, b.grad, b.rng, generator, lr=lr)
-            g_b = quant.quant_grad(g_b, b.grad, b.rng, generator, lr=lr)
+            g_w = quant_grad(g_w, b.grad, b.rng, generator, lr)
+            g_b = quant_grad(g_b, b.grad, b.rng, generator, lr)
         self.w = self.w - g_w
         self.b = self.b - g_b
         return Learn(loss, e, delta_a, e_u, g_w, g_b)
