@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 
@@ -36,6 +39,10 @@ class Adamax:
         else:
             self.torch_opt = torch.optim.Adamax(params, lr=lr, betas=betas, eps=eps)
 
+    @functools.cached_property
+    def _worker(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="adamax")
+
     def step(self) -> None:
         """One update. On the CPU, ``last_counts`` then holds per parameter [stored codes that
         changed, non-zeros among them before, after]."""
@@ -45,12 +52,22 @@ class Adamax:
         self.step_count += 1
         beta1, beta2 = self.betas
         clr = self.lr / (1 - beta1**self.step_count)
-        counts = []
-        with torch.no_grad():
-            for p, m, u, qstep in zip(self.params, self.m, self.u, self.stored, strict=True):
-                if p.grad is None:
-                    counts.append(np.zeros(3, np.int64))
-                    continue
-                arrays = (p.numpy(), p.grad.numpy(), m.numpy(), u.numpy())
-                counts.append(adamax_step(*arrays, clr, beta1, beta2, self.eps, qstep))
+        # Each tensor is updated in two halves on two threads (the kernel releases the GIL;
+        # elements are independent, so the result is the same as in one pass).
+        jobs = []
+        for p, m, u, qstep in zip(self.params, self.m, self.u, self.stored, strict=True):
+            if p.grad is None:
+                jobs.append([])
+                continue
+            flat = [t.detach().view(-1).numpy() for t in (p, p.grad, m, u)]
+            half = flat[0].size // 2
+            jobs.append([
+                self._worker.submit(adamax_step, *(f[:half] for f in flat), clr, beta1, beta2,
+                                    self.eps, qstep),
+                adamax_step(*(f[half:] for f in flat), clr, beta1, beta2, self.eps, qstep),
+            ])  # fmt: skip
+        counts = [
+            sum((j if isinstance(j, np.ndarray) else j.result() for j in job), np.zeros(3, int))
+            for job in jobs
+        ]
         self.last_counts = counts

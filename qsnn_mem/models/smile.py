@@ -9,7 +9,9 @@ recurrence, see :mod:`.smile_kernels`) and ``autograd`` (the step-by-step specif
 
 from __future__ import annotations
 
+import functools
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -232,42 +234,56 @@ class SmileNet:
 
     def _epoch_fused(self, x: np.ndarray, target: np.ndarray) -> EpochResult:
         cfg, lif, gq = self.cfg, self.lif, self.grad_quant
+        # A second thread draws the stochastic-rounding numbers (last layer first, the order the
+        # backward pass uses them) during the forward pass, and computes each layer's weight
+        # gradient while the backward pass goes on below it. The kernels release the GIL; every
+        # number is the same as computed in sequence.
+        shapes = [tuple(w.shape) for w in reversed(self.weights)]
+        uniforms = self._worker.submit(
+            lambda: [torch.rand(shape, generator=gq.generator).numpy() for shape in shapes]
+        )
         rasters, fwd = self._forward_fused(x)
         loss, d_spk = kernels.van_rossum_grad(rasters[-1], target, cfg.vr_decay, self.vr_norm)
-        layers: list[LayerRecord] = []
+        backward = []
         for k in range(len(fwd) - 1, -1, -1):
-            w_hat, w_nnz, row_nnz, col_nnz, v_rec, flags, state_nnz, spikes = fwd[k]
+            w_hat, v_rec, flags = fwd[k][0], fwd[k][4], fwd[k][5]
             d_h, error_state_nnz = kernels.lif_backward(
-                d_spk,
-                v_rec,
-                flags,
-                lif.alpha,
-                lif.beta,
-                lif.surrogate_scale,
-                _step(cfg.error_bits),
-                cfg.state_bits is not None,
-                lif.syn_delay,
-            )
+                d_spk, v_rec, flags, lif.alpha, lif.beta, lif.surrogate_scale,
+                _step(cfg.error_bits), cfg.state_bits is not None, lif.syn_delay,
+            )  # fmt: skip
             err, error_col_nnz = kernels.quant_error_matrix(d_h, _step(cfg.error_bits))
-            spike_error = d_spk
+            grad = self._worker.submit(self._weight_grad, k, rasters[k], err, uniforms)
+            backward.append((k, d_spk, err, error_state_nnz, error_col_nnz, grad))
             if k > 0:
                 d_spk = kernels.error_to_input(err, np.ascontiguousarray(w_hat.T))
-            acc, grad_acc_nnz = kernels.outer_sum(rasters[k], err)
-            uniform = torch.rand(w_hat.shape, generator=gq.generator).numpy()
-            grad, grad_nnz = kernels.quant_grad(
-                acc, uniform, _step(gq.grad_bits), _step(gq.rng_bits), gq.grad_scale, self.scales[k]
-            )
+        layers: list[LayerRecord] = []
+        for k, spike_error, err, error_state_nnz, error_col_nnz, grad_future in backward[::-1]:
+            w_hat, w_nnz, row_nnz, col_nnz, _, _, state_nnz, spikes = fwd[k]
+            grad, grad_nnz, grad_acc_nnz = grad_future.result()
             self.weights[k].grad = torch.from_numpy(grad)
             counts = KernelCounts(
                 row_nnz, col_nnz, state_nnz, spikes, error_state_nnz, error_col_nnz, grad_acc_nnz,
                 int(grad_nnz),
             )  # fmt: skip
-            tensors = map(
-                torch.from_numpy, (rasters[k], rasters[k + 1], w_hat, spike_error, err, grad)
+            tensors = (rasters[k], rasters[k + 1], w_hat, spike_error, err, grad)
+            layers.append(
+                LayerRecord(*map(torch.from_numpy, tensors), int(spikes.sum()), w_nnz, counts)
             )
-            layers.append(LayerRecord(*tensors, int(spikes.sum()), w_nnz, counts))
-        layers.reverse()
         return EpochResult(loss, layers)
+
+    def _weight_grad(self, k: int, spikes_in: np.ndarray, err: np.ndarray, uniforms: Future):
+        """Accumulated and quantized weight gradient of layer ``k`` (runs on the worker)."""
+        gq = self.grad_quant
+        acc, acc_nnz = kernels.outer_sum(spikes_in, err)
+        uniform = uniforms.result()[len(self.weights) - 1 - k]
+        grad, nnz = kernels.quant_grad(
+            acc, uniform, _step(gq.grad_bits), _step(gq.rng_bits), gq.grad_scale, self.scales[k]
+        )
+        return grad, nnz, acc_nnz
+
+    @functools.cached_property
+    def _worker(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="smile-grad")
 
 
 def _step(bits: Bits) -> float:

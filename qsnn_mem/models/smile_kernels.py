@@ -26,7 +26,7 @@ def _quant(x, qstep):
     if qstep == 0.0:
         return x, True
     lim = F32(1.0) - F32(1.0) / qstep
-    inside = x >= -lim and x <= lim
+    inside = (x >= -lim) & (x <= lim)
     xc = min(max(x, -lim), lim)
     return F32(np.rint(xc * qstep)) * (F32(1.0) / qstep), inside
 
@@ -46,7 +46,7 @@ def _shift(peak):
     return F32(1.0) if peak == 0.0 else F32(2.0 ** np.rint(math.log2(peak)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def clip_(w, bound):
     """Clamp ``w`` to ``[-bound, bound]`` in place."""
     b = F32(bound)
@@ -55,7 +55,7 @@ def clip_(w, bound):
         flat[k] = min(max(flat[k], -b), b)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def quantize_weight(w, qstep, scale):
     """``quantize(w, bits) / scale``, its non-zeros in total, per row and per column."""
     out = np.empty_like(w)
@@ -74,7 +74,7 @@ def quantize_weight(w, qstep, scale):
     return out, row_nnz.sum(), row_nnz, col_nnz
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
     """Event-driven layer: each input spike adds its weight row, then the LIF step.
 
@@ -142,7 +142,7 @@ def _quant_error(g, mask_flags, bit, estep):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quantized, syn_delay):
     """BPTT through :func:`lif_forward`: gradient of the loss w.r.t. the input current ``h``.
 
@@ -185,7 +185,7 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
     return d_h, nnz
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def quant_error_matrix(x, estep):
     """quant.quant_error over a whole matrix (one normalisation); and non-zeros per column."""
     out = np.empty_like(x)
@@ -206,7 +206,7 @@ def quant_error_matrix(x, estep):
     return out, col_nnz
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def outer_sum(spk_in, err):
     """``spk_in.T @ err`` accumulated event by event in BPTT order (last step first).
 
@@ -235,7 +235,7 @@ def outer_sum(spk_in, err):
     return g, nnz
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def error_to_input(err, w_hat_t):
     """``err @ w_hat.T`` (rows of ``w_hat_t`` are columns of ``w_hat``), skipping zero errors."""
     steps, n = err.shape
@@ -249,7 +249,7 @@ def error_to_input(err, w_hat_t):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def quant_grad(x, uniform, gstep, rstep, lr, scale):
     """quant.quant_grad of ``x / scale`` with the given uniform [0, 1) numbers; and non-zeros."""
     out = np.empty_like(x)
@@ -280,7 +280,7 @@ def quant_grad(x, uniform, gstep, rstep, lr, scale):
     return out, nnz
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def van_rossum_grad(out, target, decay, norm):
     """Van Rossum loss ``sqrt(norm * SSE)`` of exp-filtered rasters and its gradient, in float64."""
     steps, n = out.shape
@@ -306,7 +306,7 @@ def van_rossum_grad(out, target, decay, norm):
     return loss, grad
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def adamax_step(w, g, m, u, clr, beta1, beta2, eps, qstep):
     """In-place Adamax update with step size ``clr = lr / (1 - beta1**step)``, in the float32
     order of operations of torch.optim.Adamax (so both give the same bits).
