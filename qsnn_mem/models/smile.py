@@ -252,7 +252,10 @@ class SmileNet:
                 _step(cfg.error_bits), cfg.state_bits is not None, lif.syn_delay,
             )  # fmt: skip
             err, error_col_nnz = kernels.quant_error_matrix(d_h, _step(cfg.error_bits))
-            grad = self._worker.submit(self._weight_grad, k, rasters[k], err, uniforms)
+            if k > 0:
+                grad = self._worker.submit(self._weight_grad, k, rasters[k], err, uniforms)
+            else:
+                grad = _done(self._weight_grad(k, rasters[k], err, uniforms))
             backward.append((k, d_spk, err, error_state_nnz, error_col_nnz, grad))
             if k > 0:
                 d_spk = kernels.error_to_input(err, np.ascontiguousarray(w_hat.T))
@@ -272,9 +275,18 @@ class SmileNet:
         return EpochResult(loss, layers)
 
     def _weight_grad(self, k: int, spikes_in: np.ndarray, err: np.ndarray, uniforms: Future):
-        """Accumulated and quantized weight gradient of layer ``k`` (runs on the worker)."""
+        """Accumulated and quantized weight gradient of layer ``k``. The first layer's rows are
+        split between this thread and the worker (the other layers run on the worker while the
+        backward pass goes on)."""
         gq = self.grad_quant
-        acc, acc_nnz = kernels.outer_sum(spikes_in, err)
+        acc = np.zeros((spikes_in.shape[1], err.shape[1]), np.float32)
+        rows = spikes_in.shape[1]
+        if k == 0:
+            half = rows // 2
+            other = self._worker.submit(kernels.outer_sum, spikes_in, err, acc, half, rows)
+            acc_nnz = kernels.outer_sum(spikes_in, err, acc, 0, half) + other.result()
+        else:
+            acc_nnz = kernels.outer_sum(spikes_in, err, acc, 0, rows)
         uniform = uniforms.result()[len(self.weights) - 1 - k]
         grad, nnz = kernels.quant_grad(
             acc, uniform, _step(gq.grad_bits), _step(gq.rng_bits), gq.grad_scale, self.scales[k]
@@ -284,6 +296,12 @@ class SmileNet:
     @functools.cached_property
     def _worker(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="smile-grad")
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 def _step(bits: Bits) -> float:

@@ -92,8 +92,9 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
     syn = np.zeros(n, F32)
     mem = np.zeros(n, F32)
     h = np.empty(n, F32)
-    nnz = np.zeros(4, np.int64)
     spikes = np.zeros(n, np.int64)
+    # Scalar accumulators (not array elements) keep the neuron loop vectorisable.
+    syn_read = syn_written = mem_read = mem_written = 0
     for t in range(steps):
         h[:] = 0.0
         for i in range(n_in):
@@ -107,38 +108,39 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
             new_syn, in_syn = _quant(a * syn[j] + h[j], q)
             drive = syn[j] if syn_delay else new_syn
             new_mem, in_mem = _quant(b * mem[j] + drive - rst * s, q)
-            nnz[0] += syn[j] != 0.0
-            nnz[1] += new_syn != 0.0
-            nnz[2] += mem[j] != 0.0
-            nnz[3] += new_mem != 0.0
+            syn_read += syn[j] != 0.0
+            syn_written += new_syn != 0.0
+            mem_read += mem[j] != 0.0
+            mem_written += new_mem != 0.0
             spk[t, j] = s
             spikes[j] += v > 0
             v_rec[t, j] = v
             flags[t, j] = INSIDE_V * in_v + INSIDE_SYN * in_syn + INSIDE_MEM * in_mem
             syn[j] = new_syn
             mem[j] = new_mem
+    nnz = np.array([syn_read, syn_written, mem_read, mem_written], np.int64)
     return spk, v_rec, flags, nnz, spikes
 
 
 @njit(cache=True, inline="always")
-def _quant_error(g, mask_flags, bit, estep):
-    """WAGE error quantizer of the vector ``g`` (as quant.quant_error), then the clip mask."""
-    out = np.empty_like(g)
+def _quant_error(g, mask_flags, bit, estep, out):
+    """WAGE error quantizer of the vector ``g`` (as quant.quant_error), then the clip mask;
+    written into ``out`` (branch-free, so the loops vectorise)."""
+    zero = F32(0.0)
     if estep == 0.0:
         for i in range(g.size):
-            out[i] = g[i] if mask_flags[i] & bit else F32(0.0)
+            out[i] = g[i] if mask_flags[i] & bit else zero
         return out
-    peak = 0.0
+    peak = F32(0.0)
     for i in range(g.size):
         peak = max(peak, abs(g[i]))
     sh = _shift(peak)
     lim = F32(1.0) - F32(1.0) / estep
+    inv = F32(1.0) / estep
     for i in range(g.size):
-        if mask_flags[i] & bit:
-            x = min(max(g[i] / sh, -lim), lim)
-            out[i] = F32(np.rint(x * estep) / estep)
-        else:
-            out[i] = F32(0.0)
+        x = min(max(g[i] / sh, -lim), lim)
+        q = F32(np.rint(x * estep)) * inv
+        out[i] = q if mask_flags[i] & bit else zero
     return out
 
 
@@ -147,7 +149,8 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
     """BPTT through :func:`lif_forward`: gradient of the loss w.r.t. the input current ``h``.
 
     Also returns the non-zero entries of the per-neuron error state (dL/dsyn, dL/dmem) read and
-    written over the run, and of ``d_spk``: [read, written, spike errors].
+    written over the run, and of ``d_spk``: [read, written, spike errors]. Unquantized state
+    (``quantized`` false) passes errors through unmasked.
     """
     steps, n = d_spk.shape
     a, b, sc = F32(alpha), F32(beta), F32(surrogate_scale)
@@ -157,32 +160,36 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
     g_syn = np.zeros(n, F32)  # dL/d syn_{t+1} (syn_delay) or its part via pre_syn_{t+1}
     g_mem = np.zeros(n, F32)  # dL/d mem_{t+1}
     g_v = np.empty(n, F32)
-    nnz = np.zeros(3, np.int64)
+    g_premem = np.empty(n, F32)
+    g_presyn = np.empty(n, F32)
+    g_v_q = np.empty(n, F32)
+    e_q = e if quantized else F32(0.0)  # without state quantizers there is no error quantizer
+    state_read = state_written = spike_errors = 0
     for t in range(steps - 1, -1, -1):
         for i in range(n):
-            nnz[0] += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
-            nnz[2] += d_spk[t, i] != 0.0
+            state_read += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
+            spike_errors += d_spk[t, i] != 0.0
         fl = flags[t] if quantized else all_in
-        g_premem = _quant_error(g_mem, fl, INSIDE_MEM, e) if quantized else g_mem.copy()
+        _quant_error(g_mem, fl, INSIDE_MEM, e_q, g_premem)
         if syn_delay:
-            g_presyn = _quant_error(g_syn, fl, INSIDE_SYN, e) if quantized else g_syn.copy()
+            _quant_error(g_syn, fl, INSIDE_SYN, e_q, g_presyn)
             for i in range(n):
                 g_syn[i] = a * g_presyn[i] + g_premem[i]
         else:
             for i in range(n):
                 g_syn[i] = g_syn[i] + g_premem[i]
-            g_presyn = _quant_error(g_syn, fl, INSIDE_SYN, e) if quantized else g_syn.copy()
+            _quant_error(g_syn, fl, INSIDE_SYN, e_q, g_presyn)
             for i in range(n):
                 g_syn[i] = a * g_presyn[i]
         d_h[t] = g_presyn
         for i in range(n):
             d = sc * abs(v_rec[t, i]) + F32(1.0)
             g_v[i] = d_spk[t, i] / (d * d)
-        g_v_q = _quant_error(g_v, fl, INSIDE_V, e) if quantized else g_v
+        _quant_error(g_v, fl, INSIDE_V, e_q, g_v_q)
         for i in range(n):
             g_mem[i] = b * g_premem[i] + g_v_q[i]
-            nnz[1] += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
-    return d_h, nnz
+            state_written += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
+    return d_h, np.array([state_read, state_written, spike_errors], np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -207,32 +214,36 @@ def quant_error_matrix(x, estep):
 
 
 @njit(cache=True, nogil=True)
-def outer_sum(spk_in, err):
-    """``spk_in.T @ err`` accumulated event by event in BPTT order (last step first).
+def outer_sum(spk_in, err, g, first, last):
+    """Rows ``first:last`` of ``g = spk_in.T @ err``, accumulated event by event in BPTT order
+    (last step first): each input spike read-modify-writes its gradient row.
 
-    Each input spike read-modify-writes its gradient row. Also returns the non-zeros of the
-    rows at those accesses: [read, written] for spike-driven accumulation, and [read, written]
-    if every row were read and written every step.
+    Rows are independent, so disjoint row ranges may run on different threads. Returns the
+    non-zeros of the rows at those accesses: [read, written] for spike-driven accumulation, and
+    [read, written] if every row were read and written every step.
     """
-    steps, n_in = spk_in.shape
+    steps = spk_in.shape[0]
     n = err.shape[1]
-    g = np.zeros((n_in, n), F32)
-    row_nnz = np.zeros(n_in, np.int64)
-    nnz = np.zeros(4, np.int64)
+    row_nnz = np.zeros(g.shape[0], np.int64)
+    total = 0  # non-zeros of all rows in the range
+    event_read = event_written = dense_read = dense_written = 0
     for t in range(steps - 1, -1, -1):
-        for i in range(n_in):
+        dense_read += total
+        for i in range(first, last):
             s = spk_in[t, i]
-            nnz[2] += row_nnz[i]
             if s != 0.0:
-                nnz[0] += row_nnz[i]
+                row, e_t = g[i], err[t]
                 count = 0
                 for j in range(n):
-                    g[i, j] += s * err[t, j]
-                    count += g[i, j] != 0.0
+                    v = row[j] + s * e_t[j]
+                    row[j] = v
+                    count += v != 0.0
+                event_read += row_nnz[i]
+                event_written += count
+                total += count - row_nnz[i]
                 row_nnz[i] = count
-                nnz[1] += count
-            nnz[3] += row_nnz[i]
-    return g, nnz
+        dense_written += total
+    return np.array([event_read, event_written, dense_read, dense_written], np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -241,11 +252,13 @@ def error_to_input(err, w_hat_t):
     steps, n = err.shape
     out = np.zeros((steps, w_hat_t.shape[1]), F32)
     for t in range(steps):
+        row = out[t]
         for j in range(n):
             e = err[t, j]
             if e != 0.0:
-                for i in range(w_hat_t.shape[1]):
-                    out[t, i] += e * w_hat_t[j, i]
+                w_col = w_hat_t[j]
+                for i in range(row.size):
+                    row[i] += e * w_col[i]
     return out
 
 
