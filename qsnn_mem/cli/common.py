@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,18 @@ OutOption = Annotated[
     Path | None, typer.Option("--out", help="Output folder (default: under reports/).")
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+class Mode(StrEnum):
+    """Access accounting (docs/accounting.md)."""
+
+    event = "event"
+    dense = "dense"
+
+
+ModeOption = Annotated[
+    Mode, typer.Option(help="event: spike/error-driven accesses; dense: every synapse every step.")
+]
 
 
 def progress_bar(quiet: bool = False) -> Progress:

@@ -13,17 +13,12 @@ from typing import Annotated
 import typer
 
 from .app import app
-from .common import OutOption, QuietOption, SetOption, console, progress_bar
+from .common import Mode, ModeOption, OutOption, QuietOption, SetOption, console, progress_bar
 
 
 class Executor(StrEnum):
     local = "local"
     dask = "dask"
-
-
-class Mode(StrEnum):
-    event = "event"
-    dense = "dense"
 
 
 GridOption = Annotated[
@@ -58,7 +53,7 @@ def sweep_command(
     scheduler: Annotated[
         str | None, typer.Option(help="tcp://HOST:PORT of a running Dask scheduler (implies dask).")
     ] = None,
-    mode: Annotated[Mode, typer.Option(help="Access counting: event or dense.")] = Mode.event,
+    mode: ModeOption = Mode.event,
     set_: SetOption = None,
     out: OutOption = None,
     quiet: QuietOption = False,

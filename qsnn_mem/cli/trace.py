@@ -15,7 +15,7 @@ from ..errors import QsnnError
 from ..io import ensure_dir
 from ..runs import default_run_dir, load_weights
 from .app import app
-from .common import OutOption, QuietOption, SetOption, console
+from .common import Mode, ModeOption, OutOption, QuietOption, SetOption, console
 from .train import report_finish, run_with_progress
 
 
@@ -25,17 +25,10 @@ class Phase(StrEnum):
     infer = "infer"
 
 
-class Mode(StrEnum):
-    event = "event"
-    dense = "dense"
-
-
 @app.command("trace")
 def trace_command(
     workload: Annotated[Path, typer.Argument(help="Workload YAML, e.g. workloads/smile.yaml.")],
-    mode: Annotated[
-        Mode, typer.Option(help="event: spike/error-driven accesses; dense: every synapse.")
-    ] = Mode.event,
+    mode: ModeOption = Mode.event,
     phase: Annotated[
         Phase, typer.Option(help="both: train, then one inference with the trained weights.")
     ] = Phase.both,
