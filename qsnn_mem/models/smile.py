@@ -252,13 +252,20 @@ class SmileNet:
                 _step(cfg.error_bits), cfg.state_bits is not None, lif.syn_delay,
             )  # fmt: skip
             err, error_col_nnz = kernels.quant_error_matrix(d_h, _step(cfg.error_bits))
+            spike_error = d_spk
             if k > 0:
+                # The error sent down: half of the steps on each thread, then this layer's
+                # weight gradient on the worker while the backward pass goes on below.
+                d_spk = np.zeros((err.shape[0], w_hat.shape[0]), np.float32)
+                args = (err, np.ascontiguousarray(w_hat.T), d_spk)
+                half = err.shape[0] // 2
+                other = self._worker.submit(kernels.error_to_input, *args, half, err.shape[0])
+                kernels.error_to_input(*args, 0, half)
+                other.result()
                 grad = self._worker.submit(self._weight_grad, k, rasters[k], err, uniforms)
             else:
                 grad = _done(self._weight_grad(k, rasters[k], err, uniforms))
-            backward.append((k, d_spk, err, error_state_nnz, error_col_nnz, grad))
-            if k > 0:
-                d_spk = kernels.error_to_input(err, np.ascontiguousarray(w_hat.T))
+            backward.append((k, spike_error, err, error_state_nnz, error_col_nnz, grad))
         layers: list[LayerRecord] = []
         for k, spike_error, err, error_state_nnz, error_col_nnz, grad_future in backward[::-1]:
             w_hat, w_nnz, row_nnz, col_nnz, _, _, state_nnz, spikes = fwd[k]

@@ -247,11 +247,12 @@ def outer_sum(spk_in, err, g, first, last):
 
 
 @njit(cache=True, nogil=True)
-def error_to_input(err, w_hat_t):
-    """``err @ w_hat.T`` (rows of ``w_hat_t`` are columns of ``w_hat``), skipping zero errors."""
-    steps, n = err.shape
-    out = np.zeros((steps, w_hat_t.shape[1]), F32)
-    for t in range(steps):
+def error_to_input(err, w_hat_t, out, first, last):
+    """Rows ``first:last`` of ``out = err @ w_hat.T`` (rows of ``w_hat_t`` are columns of
+    ``w_hat``), skipping zero errors. Steps are independent: disjoint ranges may run on
+    different threads."""
+    n = err.shape[1]
+    for t in range(first, last):
         row = out[t]
         for j in range(n):
             e = err[t, j]
