@@ -38,10 +38,7 @@ _NUMPY_GLOBALS = {
     ("numpy", "dtype"),
 }
 # What `pickle.dumps(torch.Tensor)` references (torch 1.x and 2.x alike).
-_TORCH_GLOBALS = {
-    ("torch._utils", "_rebuild_tensor_v2"),
-    ("torch.storage", "_load_from_bytes"),
-}
+_TORCH_GLOBALS = {("torch._utils", "_rebuild_tensor_v2"), ("torch.storage", "_load_from_bytes")}
 # Protocol <= 2 writes bytes as _codecs.encode(text, "latin1"); tensors carry an OrderedDict.
 _OTHER_GLOBALS = {("collections", "OrderedDict"), ("_codecs", "encode")}
 # torch.save's legacy (non-zip) format starts with this pickled integer.
