@@ -21,7 +21,8 @@ from .schema import apply_overrides, read_yaml, validate
 BitsField = int | None
 
 
-def _bits(default: int | None, seed_name: str, what: str) -> Any:
+def bits_field(default: int | None, seed_name: str, what: str) -> Any:
+    """A bitwidth field (2-32 or null) whose description names the reference option."""
     return Field(default, ge=2, le=32, description=f"{what} (seed: {seed_name}); null = float.")
 
 
@@ -71,11 +72,13 @@ class SmileWorkload(WorkloadBase):
     )
     target_keep: float = Field(0.95, gt=0, le=1, description="Kept fraction of a generated target.")
 
-    weight_bits: BitsField = _bits(2, "global_wb", "Weight bitwidth")
-    state_bits: BitsField = _bits(8, "global_ab", "Membrane potential and synapse state bitwidth")
-    grad_bits: BitsField = _bits(8, "global_gb", "Gradient bitwidth")
-    error_bits: BitsField = _bits(8, "global_eb", "Error bitwidth")
-    rng_bits: BitsField = _bits(16, "global_rb", "Gradient RNG bitwidth")
+    weight_bits: BitsField = bits_field(2, "global_wb", "Weight bitwidth")
+    state_bits: BitsField = bits_field(
+        8, "global_ab", "Membrane potential and synapse state bitwidth"
+    )
+    grad_bits: BitsField = bits_field(8, "global_gb", "Gradient bitwidth")
+    error_bits: BitsField = bits_field(8, "global_eb", "Error bitwidth")
+    rng_bits: BitsField = bits_field(16, "global_rb", "Gradient RNG bitwidth")
 
     time_step: float = Field(
         1e-3, gt=0, description="Simulation time step in s (unused, as in the reference)."

@@ -14,9 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .config import WorkloadBase
-
-BitsField = int | None
+from .config import BitsField, WorkloadBase, bits_field
 
 DATA_SETS = ("Gesture", "Poker", "generated")
 NB_CLASSES = {"Gesture": 11, "Poker": 4}
@@ -41,10 +39,6 @@ DECOLLE_SEED_NAMES = {
     "global_beta": "init_beta",
     "PQ_cap": "pq_cap",
 }
-
-
-def _bits(default: int, seed_name: str, what: str) -> Any:
-    return Field(default, ge=2, le=32, description=f"{what} (seed: {seed_name}); null = float.")
 
 
 class GeneratedEvents(BaseModel):
@@ -84,17 +78,17 @@ class DecolleWorkload(WorkloadBase):
         0.2, ge=0, lt=1, description="Share of the training file held out for validation."
     )
 
-    weight_bits: BitsField = _bits(8, "global_wb", "Conv weight and bias bitwidth (forward)")
-    q_bits: BitsField = _bits(10, "global_qb", "Synaptic trace Q bitwidth")
-    p_bits: BitsField = _bits(12, "global_pb", "Membrane trace P bitwidth")
-    refrac_bits: BitsField = _bits(2, "global_rfb", "Refractory state R bitwidth")
-    readout_bits: BitsField = _bits(6, "global_sb", "Readout and feedback weight bitwidth")
-    grad_bits: BitsField = _bits(10, "global_gb", "Gradient bitwidth (and shadow-weight clip)")
-    error_bits: BitsField = _bits(6, "global_eb", "Error bitwidth")
-    mem_bits: BitsField = _bits(6, "global_ub", "Membrane potential U bitwidth")
-    act_bits: BitsField = _bits(6, "global_ab", "Readout output activation bitwidth")
-    sig_bits: BitsField = _bits(6, "global_sig", "Readout input (sigmoid) bitwidth")
-    rng_bits: BitsField = _bits(16, "global_rb", "Gradient RNG bitwidth")
+    weight_bits: BitsField = bits_field(8, "global_wb", "Conv weight and bias bitwidth (forward)")
+    q_bits: BitsField = bits_field(10, "global_qb", "Synaptic trace Q bitwidth")
+    p_bits: BitsField = bits_field(12, "global_pb", "Membrane trace P bitwidth")
+    refrac_bits: BitsField = bits_field(2, "global_rfb", "Refractory state R bitwidth")
+    readout_bits: BitsField = bits_field(6, "global_sb", "Readout and feedback weight bitwidth")
+    grad_bits: BitsField = bits_field(10, "global_gb", "Gradient bitwidth (and shadow-weight clip)")
+    error_bits: BitsField = bits_field(6, "global_eb", "Error bitwidth")
+    mem_bits: BitsField = bits_field(6, "global_ub", "Membrane potential U bitwidth")
+    act_bits: BitsField = bits_field(6, "global_ab", "Readout output activation bitwidth")
+    sig_bits: BitsField = bits_field(6, "global_sig", "Readout input (sigmoid) bitwidth")
+    rng_bits: BitsField = bits_field(16, "global_rb", "Gradient RNG bitwidth")
 
     grad_scale: float = Field(
         1.0, gt=0, description="Pre-scale inside quant_grad, halved every lr_div epochs "
