@@ -44,7 +44,7 @@ def test_tiny_arrays_use_the_documented_fallback(built):
 def test_results_are_cached_on_disk(built, tmp_path, monkeypatch):
     cfg = cacti.SramConfig(45, 8192 * 8, 32, 2, 1)
     first = cacti.query(cfg)
-    monkeypatch.setattr(cacti, "run_raw", lambda cfg: pytest.fail("cache not used"))
+    monkeypatch.setattr(cacti, "run_raw", lambda *a: pytest.fail("cache not used"))
     assert cacti.query(cfg) == first
 
 
@@ -65,32 +65,77 @@ def test_table_equals_live_cacti_on_grid_points(built):
         )
 
 
-def _off_grid_points(n: int = 24, seed: int = 7) -> list[tuple]:
-    """Random configurations off the grid in node, word and/or capacity (fixed seed)."""
+def test_forced_organisation_round_trips(built):
+    cfg = cacti.SramConfig(45, 2**16, 64)
+    own = cacti.run_raw(cfg)
+    forced = cacti.run_raw(cacti.SramConfig(45, 2**15, 64), own.org)
+    assert forced.org == own.org
+    assert cacti.run_raw(cfg, own.org).cost == own.cost  # forcing its own choice changes nothing
+
+
+def test_nodes_between_calibrated_ones_are_linear(built):
+    node, lo, hi = 40.0, 32, 45
+    a, b, mid = (_live(n, 50_000, 32, 2, 1) for n in (lo, hi, node))
+    t = (node - lo) / (hi - lo)
+    assert mid == pytest.approx((1 - t) * a + t * b, rel=1e-12)
+
+
+def test_odd_widths_are_priced_as_the_next_power_of_two(built):
+    depth = 1500
+    odd, wide = _live(45, depth * 48, 48), _live(45, depth * 64, 64)
+    r = 48 / 64
+    assert odd[:2] == pytest.approx(wide[:2] * (0.7 * r + 0.3), rel=1e-12)
+    assert odd[2:4] == pytest.approx(wide[2:4] * r, rel=1e-12)
+    assert odd[4] == wide[4]
+
+
+def test_capacities_use_the_organisation_of_the_power_of_two_above(built):
+    top = cacti.run_raw(cacti.SramConfig(90, 2**19, 32, 8, 2))
+    inside = cacti.SramConfig(90, 440_832, 32, 8, 2)
+    cost = cacti.query(inside)
+    assert cost == cacti.run_raw(inside, top.org).cost
+    assert _live(90, 2**19, 32, 8, 2) == pytest.approx(
+        [top.cost.read_J, top.cost.write_J, top.cost.leak_W, top.cost.area_m2, top.cost.cycle_s]
+    )
+
+
+def test_cost_is_smooth_inside_a_cell_where_cactis_own_choice_jumps(built):
+    # 45 nm, 64-bit words between 2^15 and 2^16 bits: CACTI's own optimum switches organisation
+    # and its read energy jumps by ~40 % between neighbouring sizes; rule 3 removes the jump.
+    caps = [int(2 ** (15 + j / 8)) // 64 * 64 for j in range(1, 8)]
+    ours = np.log([cacti.query(cacti.SramConfig(45, c, 64)).read_J for c in caps])
+    own = np.log([cacti.run_raw(cacti.SramConfig(45, c, 64)).cost.read_J for c in caps])
+    assert np.abs(np.diff(own)).max() > np.log(1.2)
+    assert (np.diff(ours) > 0).all()
+    assert np.abs(np.diff(ours)).max() < np.log(1.05)
+
+
+def _off_grid_points(n: int, seed: int) -> list[tuple]:
+    """Random configurations between the table's grid points in node, width and capacity."""
     rng = np.random.default_rng(seed)
     points = []
-    for _ in range(n):
-        node = float(rng.choice([22, 28, 32, 40, 45, 55, 65, 80, 90]))
-        word = int(rng.choice([16, 24, 32, 48, 64, 96, 128, 256]))
-        cap = int(2 ** rng.uniform(12, 24.9)) // word * word
+    while len(points) < n:
+        node = round(float(rng.uniform(22, 90)), 1)
+        word = int(rng.integers(8, 257))
+        cap = int(2 ** rng.uniform(11, 24)) // word * word
+        if node in cacti.NODES_NM or cap & (cap - 1) == 0:
+            continue
         points.append((node, cap, word, int(rng.choice([1, 2, 4, 8])), int(rng.choice([1, 2]))))
     return points
 
 
-def test_table_is_close_to_live_cacti_off_grid(built):
-    points = _off_grid_points()
+def test_table_is_within_5_percent_of_live_cacti_off_grid(built):
+    points = _off_grid_points(n=40, seed=7)
     with ThreadPoolExecutor(max_workers=2) as pool:  # CACTI runs are separate processes
         live = np.array(list(pool.map(lambda p: _live(*p), points)))
-    tab = np.array([table.lookup(*p)[0] for p in points])
-    errors = np.abs(tab[:, :2] / live[:, :2] - 1)  # read and write energy
+    tab = table.lookup(*np.array(points).T)
+    errors = np.abs(tab / live - 1)
+    names = ["read", "write", "leakage", "area", "cycle"]
     print(
-        f"off-grid read/write energy error: median {100 * np.median(errors):.1f} %, "
-        f"90th percentile {100 * np.percentile(errors, 90):.1f} %, max {100 * errors.max():.1f} %"
+        "off-grid error, max per quantity: "
+        + ", ".join(f"{n} {100 * e:.2f} %" for n, e in zip(names, errors.max(axis=0), strict=True))
     )
-    # CACTI switches array organisation between grid points, so single points jump by up to
-    # ~40 %; the typical point must be within 5 % and nine in ten within 20 %.
-    assert np.median(errors) <= 0.05
-    assert np.percentile(errors, 90) <= 0.20
+    assert errors.max() <= 0.05, points[int(errors.max(axis=1).argmax())]
 
 
 def test_estimate_with_the_live_backend(built, tmp_path):

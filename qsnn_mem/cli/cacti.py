@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from .app import app
+from .common import QuietOption, progress_bar
 
 cacti_app = typer.Typer(
     help="Build and query the real CACTI 7; regenerate the SRAM table.", no_args_is_help=True
@@ -68,13 +69,16 @@ def table_cmd(
         typer.Option(help="output folder (default: the package's qsnn_mem/memory/data)"),
     ] = None,
     workers: Annotated[int, typer.Option(help="CACTI runs in parallel")] = 2,
+    quiet: QuietOption = False,
 ) -> None:
     """Regenerate the SRAM table by running CACTI 7 over the grid (minutes; cached runs reused)."""
     from ..memory import table as tab
 
-    def progress(i: int, n: int) -> None:
-        if i % 200 == 0 or i == n:
-            _out.print(f"{i}/{n} configurations")
+    with progress_bar(quiet) as bar:
+        task = bar.add_task("CACTI runs", total=None, status="")
 
-    frame = tab.generate(out_dir=out, workers=workers, progress=progress)
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        frame = tab.generate(out_dir=out, workers=workers, progress=progress)
     _out.print(f"wrote {len(frame)} rows to {out or tab.data_path('')}")

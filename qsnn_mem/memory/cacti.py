@@ -5,10 +5,10 @@ binary needs a newer glibc than ours, its Python package needs Python 3.12; we u
 build downloads that wheel with pip, unpacks it into the user cache folder and runs ``make opt``.
 
 One SRAM is described by :class:`SramConfig`; :func:`query` returns its :class:`SramCost` (SI
-units), from the on-disk cache when the same configuration (and the same CACTI) was run before.
-Configurations CACTI cannot organise ("no valid data array organizations found", typical of
-very small arrays split into many banks) are priced by the documented fallback in
-:func:`query`, and the result says so in its ``source``.
+units) by the four rules in its docstring: CACTI at its calibrated nodes only, power-of-two
+widths, each capacity priced with the organisation CACTI chose for the power of two above it,
+and a fallback where CACTI finds no organisation. Every CACTI run is cached on disk by its
+input text, so a configuration runs once.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import QsnnError
 from ..io import ensure_dir, write_json
@@ -31,12 +32,23 @@ from ..io import ensure_dir, write_json
 WHEEL_NAME = "hwcomponents-cacti"
 WHEEL_VERSION = "1.0.40"
 CACTI_ID = f"cacti7-{WHEEL_NAME}-{WHEEL_VERSION}"
-NODES_NM = (22, 32, 45, 65, 90)  # the technology files CACTI 7 ships; it interpolates between them
+NODES_NM = (22, 32, 45, 65, 90)  # CACTI 7's technology files; query() interpolates between them
 MAX_FALLBACK_DOUBLINGS = 6
+MIN_CAPACITY_BITS = 1024  # smaller arrays are scaled from this size (query(), rule 3)
+MIN_WORD_BITS = 8
+SMALL_ENERGY_EXP = 0.78  # energy ∝ capacity^0.78 when scaling sizes (hwcomponents-cacti's rule)
+
+# CACTI's array organisation: its input names (to force one) and output columns (the chosen one).
+ORG_FIELDS = ("Ndwl", "Ndbl", "Nspd", "Ndcm", "Ndsam1", "Ndsam2")
+_ORG_COLUMNS = ("Ndwl", "Ndbl", "Nspd", "Ndcm", "Ndsam_level_1", "Ndsam_level_2")
+_ORG_DEFAULTS = {"Ndwl": 1, "Ndbl": 1, "Nspd": 0, "Ndcm": 1, "Ndsam1": 0, "Ndsam2": 0}
+Org = tuple[float, ...]
 
 # The settings of every run: a scratchpad ("ram"), low-standby-power ITRS cells (the default of
 # hwcomponents-cacti, so our numbers match what Accelergy/AccelForge users see), 300 K, and the
-# organisation search weighted towards low leakage with ED^2 as the tie-breaker. CACTI also
+# organisation with the least access time² × read energy ("ED^2": with it set, CACTI ignores the
+# objective weights and deviations below, apart from dropping organisations more than 50 %
+# worse than the best in both delay and energy). CACTI also
 # models an off-chip DDR3 interface whose parameters it requires even for an on-chip SRAM;
 # they do not affect the SRAM numbers.
 _BASE_CFG = """\
@@ -134,6 +146,16 @@ class SramCost:
     source: str
 
 
+_QUANTITY_FIELDS = ("read_J", "write_J", "leak_W", "area_m2", "cycle_s")
+
+
+class Run(NamedTuple):
+    """One CACTI run: its cost and the array organisation it used."""
+
+    cost: SramCost
+    org: Org
+
+
 class CactiFailed(Exception):
     """CACTI ran but found no organisation for the configuration (internal; see query())."""
 
@@ -223,13 +245,16 @@ def _download_wheel(folder: Path) -> Path:
     return wheels[0]
 
 
-def config_text(cfg: SramConfig) -> str:
-    """The CACTI input for ``cfg``; the word must be a whole number of bytes (see query())."""
-    size_bytes = cfg.capacity_bits // 8
-    block = cfg.word_bits // 8
-    return _BASE_CFG + (
-        f"-size (bytes) {size_bytes}\n"
-        f"-block size (bytes) {block}\n"
+def config_text(cfg: SramConfig, org: Org | None = None) -> str:
+    """The CACTI input for ``cfg`` (whole-byte word); ``org`` forces the array organisation."""
+    text = _BASE_CFG
+    if org is not None:
+        text = text.replace('-Force cache config - "false"', '-Force cache config - "true"')
+        for name, value in zip(ORG_FIELDS, org, strict=True):
+            text = text.replace(f"\n-{name} {_ORG_DEFAULTS[name]}\n", f"\n-{name} {value:g}\n")
+    return text + (
+        f"-size (bytes) {cfg.capacity_bits // 8}\n"
+        f"-block size (bytes) {cfg.word_bits // 8}\n"
         f"-output/input bus width {cfg.word_bits}\n"
         f"-read-write port {cfg.ports}\n"
         f"-UCA bank count {cfg.banks}\n"
@@ -237,13 +262,13 @@ def config_text(cfg: SramConfig) -> str:
     )
 
 
-def run_raw(cfg: SramConfig, timeout_s: float = 300) -> SramCost:
+def run_raw(cfg: SramConfig, org: Org | None = None, timeout_s: float = 300) -> Run:
     """Run the CACTI binary once for ``cfg`` (no cache, no fallback)."""
     if not is_built():
         raise QsnnError(f"CACTI is not built in {cacti_dir()} (run: qsnn-mem cacti build)")
     with tempfile.TemporaryDirectory(prefix="cacti-") as tmp:
         infile = Path(tmp) / "sram.cfg"
-        infile.write_text(config_text(cfg))
+        infile.write_text(config_text(cfg, org))
         # CACTI reads tech_params/ relative to the working folder, so run it from its own folder.
         done = subprocess.run(
             [str(binary_path()), "-infile", str(infile)],
@@ -264,13 +289,13 @@ def run_raw(cfg: SramConfig, timeout_s: float = 300) -> SramCost:
         return _parse_csv(out.read_text(), cfg)
 
 
-def _parse_csv(text: str, cfg: SramConfig) -> SramCost:
+def _parse_csv(text: str, cfg: SramConfig) -> Run:
     lines = [line for line in text.splitlines() if line.strip()]
     header = [h.strip() for h in lines[0].split(",")]
     values = [v.strip() for v in lines[-1].split(",")]
     row = dict(zip(header, values, strict=False))
     try:
-        return SramCost(
+        cost = SramCost(
             read_J=float(row["Dynamic read energy (nJ)"]) * 1e-9,
             write_J=float(row["Dynamic write energy (nJ)"]) * 1e-9,
             leak_W=float(row["Standby leakage per bank(mW)"]) * 1e-3 * cfg.banks,
@@ -278,8 +303,10 @@ def _parse_csv(text: str, cfg: SramConfig) -> SramCost:
             cycle_s=float(row["Random cycle time (ns)"]) * 1e-9,
             source="cacti7",
         )
+        org = tuple(float(row[k]) for k in _ORG_COLUMNS)
     except (KeyError, ValueError) as exc:
         raise QsnnError(f"cannot parse CACTI output for {cfg}: {exc}") from None
+    return Run(cost, org)
 
 
 def _cache_file(cfg_text: str) -> Path:
@@ -287,63 +314,142 @@ def _cache_file(cfg_text: str) -> Path:
     return cache_root() / "cacti-results" / f"{key}.json"
 
 
-def cached_run(cfg: SramConfig) -> SramCost:
+def cached_run(cfg: SramConfig, org: Org | None = None) -> Run:
     """run_raw() with an on-disk cache keyed by the configuration text and the CACTI version."""
-    file = _cache_file(config_text(cfg))
+    file = _cache_file(config_text(cfg, org))
     if file.is_file():
         data = json.loads(file.read_text())
         if data.get("failed"):
             raise CactiFailed(cfg)
-        return SramCost(**data)
+        if "org" in data:  # entries without the organisation predate it: run again
+            return Run(SramCost(**data["cost"]), tuple(data["org"]))
     try:
-        cost = run_raw(cfg)
+        result = run_raw(cfg, org)
     except CactiFailed:
         write_json(file, {"failed": True})
         raise
-    write_json(file, asdict(cost))
-    return cost
+    write_json(file, {"cost": asdict(result.cost), "org": list(result.org)})
+    return result
+
+
+def priced_word(word_bits: int) -> int:
+    """The width CACTI prices a ``word_bits`` memory at: the next power of two, at least 8."""
+    return max(MIN_WORD_BITS, 1 << max(0, math.ceil(math.log2(word_bits))))
+
+
+def enclosing_capacity(capacity_bits: int) -> int:
+    """The power-of-two capacity whose organisation prices ``capacity_bits`` (≥ MIN_CAPACITY)."""
+    return max(MIN_CAPACITY_BITS, 1 << max(0, math.ceil(math.log2(capacity_bits))))
 
 
 def query(cfg: SramConfig) -> SramCost:
-    """The cost of ``cfg`` from CACTI, with two documented adjustments.
+    """The cost of ``cfg`` from CACTI 7, following four documented rules (docs/memory.md).
 
-    * A word that is not a whole number of bytes is priced as the next whole byte, with energy
-      scaled by ``0.7·w/w8 + 0.3`` and area/leakage by ``w/w8`` (part of the access energy is
-      the decoder and wordline, shared by all bits; rule of hwcomponents-cacti).
-    * If CACTI finds no organisation (arrays too small for the bank count), the capacity is
-      raised to the next power of two (in bits) and doubled from there until CACTI finds one
-      (at most 6 doublings); energy is then scaled by ``r^0.78`` and area/leakage by ``r``,
-      ``r`` = requested/priced capacity (hwcomponents-cacti's rule). Pricing from powers of
-      two keeps the fallback consistent with the table, whose grid is in powers of two.
+    1. **Nodes.** CACTI is run only at its calibrated nodes (22, 32, 45, 65, 90 nm); between
+       two, every output is interpolated linearly in the node (as hwcomponents-cacti does).
+    2. **Words.** A width that is not a power of two is priced as the next power of two at the
+       same depth, energy × ``0.7·w/W + 0.3``, area and leakage × ``w/W`` (hwcomponents-cacti's
+       rule for widths it cannot hand to CACTI).
+    3. **Capacities.** A capacity between two powers of two is priced by CACTI with the array
+       organisation CACTI chose for the power of two above it (its macro with rows left out).
+       CACTI's own choice jumps between organisations from one size to the next (read energy
+       by up to ~50 % between sizes 9 % apart); within one organisation cost is smooth in size.
+       Arrays below 1 kbit are priced from 1 kbit: energy ∝ capacity^0.78, area and leakage ∝
+       capacity (hwcomponents-cacti's rule).
+    4. **Fallback.** Where CACTI finds no organisation (small arrays in many banks) the capacity
+       is doubled until it does (at most 6 times) and scaled back by rule 3's exponents.
     """
     if not NODES_NM[0] <= cfg.node_nm <= NODES_NM[-1]:
         raise QsnnError(
             f"tech node {cfg.node_nm} nm is outside CACTI 7's range "
             f"({NODES_NM[0]}-{NODES_NM[-1]} nm)"
         )
-    word8 = max(8, -(-cfg.word_bits // 8) * 8)
-    width_e = 0.7 * cfg.word_bits / word8 + 0.3
-    width_a = cfg.word_bits / word8
-    wanted = max(1, -(-cfg.capacity_bits // cfg.word_bits)) * word8
-    base = 2 ** max(0, math.ceil(math.log2(wanted)))
-    tries = [wanted] + [base * 2**i for i in range(MAX_FALLBACK_DOUBLINGS + 1)]
-    for capacity in tries:
-        priced = SramConfig(cfg.node_nm, -(-capacity // word8) * word8, word8, cfg.banks, cfg.ports)
+    if cfg.node_nm in NODES_NM:
+        return _query_at_node(cfg)
+    hi = min(n for n in NODES_NM if n > cfg.node_nm)
+    lo = max(n for n in NODES_NM if n < cfg.node_nm)
+    t = (cfg.node_nm - lo) / (hi - lo)
+    a = _query_at_node(replace(cfg, node_nm=lo))
+    b = _query_at_node(replace(cfg, node_nm=hi))
+    mixed = {f: (1 - t) * getattr(a, f) + t * getattr(b, f) for f in _QUANTITY_FIELDS}
+    source = a.source if a.source == b.source else f"{a.source} ({lo} nm); {b.source} ({hi} nm)"
+    return SramCost(**mixed, source=source)
+
+
+def _query_at_node(cfg: SramConfig) -> SramCost:
+    word = priced_word(cfg.word_bits)
+    capacity = max(1, -(-cfg.capacity_bits // cfg.word_bits)) * word
+    cost = cell_cost(cfg.node_nm, capacity, word, cfg.banks, cfg.ports)
+    ratio = cfg.word_bits / word
+    if ratio == 1:
+        return cost
+    return _scaled(cost, energy=0.7 * ratio + 0.3, size=ratio, source=cost.source)
+
+
+def cell_cost(
+    node_nm: float, capacity_bits: int, word_bits: int, banks: int, ports: int, top: int = 0
+) -> SramCost:
+    """Rules 3 and 4 at a calibrated node and power-of-two word.
+
+    ``top`` is the power-of-two capacity whose organisation is used (default: the enclosing
+    one); the table generator passes it to price the lower edge of a cell.
+    """
+    top = top or enclosing_capacity(capacity_bits)
+    head, priced = _optimum(node_nm, top, word_bits, banks, ports)
+    if capacity_bits == priced:
+        return head.cost
+    inside = max(top // 2, MIN_CAPACITY_BITS) <= capacity_bits < top
+    if priced == top and inside and all(float(v).is_integer() for v in head.org):
+        # CACTI with the top's organisation, if it accepts the smaller array.
         try:
-            cost = cached_run(priced)
+            cfg = SramConfig(node_nm, capacity_bits, word_bits, banks, ports)
+            return cached_run(cfg, head.org).cost
+        except CactiFailed:
+            pass
+    if priced == top:
+        source = f"cacti7 scaled from {top} bits"
+    else:
+        source = f"cacti7 fallback x{priced / top:.3g}"
+    ratio = capacity_bits / priced
+    return _scaled(head.cost, energy=ratio**SMALL_ENERGY_EXP, size=ratio, source=source)
+
+
+def one_row_less(node_nm: float, top: int, word_bits: int, banks: int, ports: int) -> int:
+    """The largest capacity below ``top`` that CACTI lays out with one subarray row fewer.
+
+    CACTI rounds the rows per subarray up, and a power-of-two row count gets one more decoder
+    address bit than any smaller count, so cost steps up between this capacity and ``top``:
+    inside a cell, cost is smooth from ``top / 2`` up to here and equals ``top``'s above.
+    """
+    head, priced = _optimum(node_nm, top, word_bits, banks, ports)
+    ndbl, nspd = head.org[1], head.org[2]
+    row_bits = banks * word_bits * ndbl * nspd  # one more row in every subarray of the array
+    if priced != top or row_bits <= 0:
+        return top - word_bits  # scaled by rule 4 throughout: no step
+    return max(top // 2, int((top - row_bits) // word_bits) * word_bits)
+
+
+def _optimum(node_nm: float, top: int, word_bits: int, banks: int, ports: int) -> tuple[Run, int]:
+    """CACTI's own choice at ``top`` bits, doubled per rule 4 until CACTI finds one."""
+    for doubling in range(MAX_FALLBACK_DOUBLINGS + 1):
+        capacity = top << doubling
+        try:
+            return cached_run(SramConfig(node_nm, capacity, word_bits, banks, ports)), capacity
         except CactiFailed:
             continue
-        ratio = wanted / priced.capacity_bits
-        source = "cacti7" if ratio == 1 else f"cacti7 fallback x{1 / ratio:.3g}"
-        return SramCost(
-            read_J=cost.read_J * width_e * ratio**0.78,
-            write_J=cost.write_J * width_e * ratio**0.78,
-            leak_W=cost.leak_W * width_a * ratio,
-            area_m2=cost.area_m2 * width_a * ratio,
-            cycle_s=cost.cycle_s,
-            source=source,
-        )
     raise QsnnError(
-        f"CACTI found no valid organisation for {cfg} even at "
+        f"CACTI found no valid organisation for {top} bits in {word_bits}-bit words, "
+        f"{banks} banks, {ports} ports at {node_nm:g} nm even at "
         f"{2**MAX_FALLBACK_DOUBLINGS}x the capacity (try fewer banks)"
+    )
+
+
+def _scaled(cost: SramCost, energy: float, size: float, source: str) -> SramCost:
+    return SramCost(
+        read_J=cost.read_J * energy,
+        write_J=cost.write_J * energy,
+        leak_W=cost.leak_W * size,
+        area_m2=cost.area_m2 * size,
+        cycle_s=cost.cycle_s,
+        source=source,
     )

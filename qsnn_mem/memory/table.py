@@ -1,21 +1,29 @@
 """The default SRAM backend: a committed grid of CACTI 7 results, interpolated.
 
-The grid (:data:`GRID`) covers nodes 22-90 nm, capacities 2^10-2^25 bits, words 8-256 bits,
-1-8 banks and 1-2 read-write ports. :func:`generate` runs the real CACTI over it (through
-:func:`qsnn_mem.memory.cacti.query`, so small arrays get the same documented fallback as the
-live backend) and writes ``data/cacti_table.csv`` plus ``data/cacti_table.json`` (provenance).
+The live backend (:func:`qsnn_mem.memory.cacti.query`) prices a memory by four rules: CACTI runs
+only at its calibrated nodes (outputs linear in the node between them), widths are priced as
+the next power of two, and a capacity between two powers of two uses the array organisation
+CACTI chose for the power of two above it. The table holds, at every calibrated node, power-of-two
+width (8-256 bits), bank count (1, 2, 4, 8) and port count (1, 2):
 
-:func:`lookup` interpolates all quantities at once for arrays of configurations: log(value) linearly
-over log2(capacity) and log2(word) (SRAM energy and area follow power laws in both), and over
-the node (leakage: the value itself, linearly over the node).
-Capacities below the grid are priced by the fallback's scaling rule (energy ∝ capacity^0.78,
-area and leakage ∝ capacity) from the smallest grid capacity.
+* ``top`` points: the cost at each power-of-two capacity 2^10..2^25 bits (CACTI's own optimum);
+* ``low``, ``mid`` and ``high`` points of each cell (2^k, 2^(k+1)], priced with the organisation
+  of 2^(k+1): at 2^k, between, and at the largest capacity with one subarray row fewer than
+  2^(k+1) (:func:`qsnn_mem.memory.cacti.one_row_less`).
+
+:func:`lookup` applies the same node and width rules exactly and, inside a cell, interpolates
+log(value) piecewise linearly in log(capacity) through low, mid and high; above high the cell
+costs its top (same rows per subarray). Within one organisation cost is smooth in size, so this
+follows live CACTI closely (measured in docs/memory.md).
+:func:`generate` runs CACTI over the grid through :func:`qsnn_mem.memory.cacti.cell_cost` and
+writes ``data/cacti_table.csv`` plus ``data/cacti_table.json`` (provenance).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import functools
+import itertools
 import platform
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -30,20 +38,49 @@ from ..io import write_csv, write_json
 from . import cacti
 
 GRID = {
-    "node_nm": (22, 32, 45, 65, 90),
+    "node_nm": cacti.NODES_NM,
     "word_bits": (8, 16, 32, 64, 128, 256),
     "banks": (1, 2, 4, 8),
     "ports": (1, 2),
     "capacity_bits": tuple(2**e for e in range(10, 26)),
 }
 QUANTITIES = ("read_J", "write_J", "leak_W", "area_m2", "cycle_s")
-LEAK_INDEX = 2
+ENERGY = slice(0, 2)
+SIZE = slice(2, 4)  # leakage and area
 TABLE_FILE = "cacti_table.csv"
-SMALL_ENERGY_EXP = 0.78  # energy ∝ capacity^0.78 below the grid (same rule as cacti.query)
+POINTS = ("top", "low", "mid", "high")
+CONFIG_KEYS = ("node_nm", "word_bits", "banks", "ports")  # the table's axes besides capacity
 
 
 def data_path(name: str) -> Path:
     return Path(str(resources.files("qsnn_mem.memory") / "data" / name))
+
+
+def cell_capacities(node_nm, k: int, word: int, banks: int, ports: int) -> tuple[int, int, int]:
+    """The low, mid and high capacities of cell (2^k, 2^(k+1)] (see the module docstring)."""
+    low = 2**k
+    high = cacti.one_row_less(node_nm, 2 ** (k + 1), word, banks, ports)
+    mid = min(high, max(low, round((low * high) ** 0.5 / word) * word))
+    return low, mid, high
+
+
+def _series(key: tuple, exps: list[int]) -> list[dict]:
+    """Every table row of one (node, word, banks, ports): tops first, then each cell's points."""
+    node, word, banks, ports = key
+    rows = []
+
+    def add(point: str, cap: int, top: int) -> None:
+        cost = cacti.cell_cost(node, cap, word, banks, ports, top)
+        config = {"node_nm": node, "capacity_bits": cap, "word_bits": word, "banks": banks}
+        rows.append({"point": point, **config, "ports": ports, "top_bits": top, **asdict(cost)})
+
+    for k in exps:
+        add("top", 2**k, 2**k)
+    for k in exps[:-1]:
+        caps = cell_capacities(node, k, word, banks, ports)
+        for point, cap in zip(POINTS[1:], caps, strict=True):
+            add(point, cap, 2 ** (k + 1))
+    return rows
 
 
 def generate(
@@ -52,20 +89,14 @@ def generate(
     """Run CACTI over ``grid`` (default :data:`GRID`) and write the table and its provenance."""
     grid = grid or GRID
     cacti.build()
-    configs = [
-        cacti.SramConfig(node, cap, word, banks, ports)
-        for node in grid["node_nm"]
-        for word in grid["word_bits"]
-        for banks in grid["banks"]
-        for ports in grid["ports"]
-        for cap in grid["capacity_bits"]
-    ]
+    exps = [int(np.log2(c)) for c in grid["capacity_bits"]]
+    keys = list(itertools.product(*(grid[k] for k in CONFIG_KEYS)))
     rows = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, (cfg, cost) in enumerate(zip(configs, pool.map(cacti.query, configs), strict=True)):
-            rows.append({**asdict(cfg), **asdict(cost)})
+        for n, part in enumerate(pool.map(lambda key: _series(key, exps), keys)):
+            rows.extend(part)
             if progress is not None:
-                progress(i + 1, len(configs))
+                progress(n + 1, len(keys))
     frame = pd.DataFrame(rows)
     out = Path(out_dir) if out_dir else data_path("")
     write_csv(out / TABLE_FILE, frame)
@@ -75,10 +106,10 @@ def generate(
             "generator": "qsnn-mem cacti table (qsnn_mem.memory.table.generate)",
             "cacti": cacti.CACTI_ID,
             "cacti_settings": "itrs-lstp cells and periphery, 300 K, cache type ram, UCA, "
-            "objective leakage-weighted with ED^2 (see qsnn_mem/memory/cacti.py)",
+            "organisation chosen by ED^2 at power-of-two capacities (see qsnn_mem/memory/cacti.py)",
             "grid": {k: list(v) for k, v in grid.items()},
             "rows": len(frame),
-            "fallback_rows": int((frame["source"] != "cacti7").sum()),
+            "scaled_rows": int((frame["source"] != "cacti7").sum()),
             "generated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "host": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
         },
@@ -88,77 +119,112 @@ def generate(
 
 
 @functools.lru_cache(maxsize=4)
-def load(path: str | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The grid axes and a dense array [node, word, banks, ports, capacity, quantity]."""
+def load(path: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The grid axes and, per point kind, arrays [node, word, banks, ports, cell(, quantity)].
+
+    ``top`` has one cell per grid capacity, the others one per cell between two (cell j spans
+    grid capacities j and j+1); ``<point>_log2`` holds log2 of each point's capacity.
+    """
     file = Path(path) if path else data_path(TABLE_FILE)
     if not file.is_file():
         raise QsnnError(f"{file}: CACTI table missing (run: qsnn-mem cacti table)")
     frame = pd.read_csv(file)
-    axes = {k: np.array(sorted(frame[k].unique()), dtype=float) for k in GRID}
-    idx = [np.searchsorted(axes[k], frame[k].to_numpy(float)) for k in GRID]
-    values = np.full([len(a) for a in axes.values()] + [len(QUANTITIES)], np.nan)
-    values[tuple(idx)] = frame[list(QUANTITIES)].to_numpy(float)
-    if np.isnan(values).any():
-        raise QsnnError(f"{file}: the grid has holes (regenerate it: qsnn-mem cacti table)")
-    return axes, values
-
-
-def _bracket(axis: np.ndarray, x: np.ndarray, log: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Lower grid index and interpolation weight of ``x`` on ``axis`` (x within the axis)."""
-    a = np.log2(axis) if log else axis
-    v = np.log2(x) if log else x
-    lo = np.clip(np.searchsorted(a, v, side="right") - 1, 0, len(a) - 2)
-    w = (v - a[lo]) / (a[lo + 1] - a[lo])
-    return lo, np.clip(w, 0.0, 1.0)
+    missing = {"point", "top_bits", *GRID, *QUANTITIES} - set(frame.columns)
+    if missing:
+        raise QsnnError(
+            f"{file}: columns {sorted(missing)} missing (regenerate it: qsnn-mem cacti table)"
+        )
+    tops = frame[frame["point"] == "top"]
+    axes = {k: np.array(sorted(tops[k].unique()), dtype=float) for k in GRID}
+    shape = [len(axes[k]) for k in CONFIG_KEYS]
+    arrays = {}
+    for point in POINTS:
+        part = frame[frame["point"] == point]
+        cells = len(axes["capacity_bits"]) - (point != "top")
+        idx = [np.searchsorted(axes[k], part[k].to_numpy(float)) for k in CONFIG_KEYS]
+        cell = np.searchsorted(axes["capacity_bits"], part["top_bits"].to_numpy(float))
+        cell -= point != "top"
+        values = np.full([*shape, cells, len(QUANTITIES)], np.nan)
+        values[(*idx, cell)] = part[list(QUANTITIES)].to_numpy(float)
+        where = np.full([*shape, cells], np.nan)
+        where[(*idx, cell)] = np.log2(part["capacity_bits"].to_numpy(float))
+        if np.isnan(values).any() or (values <= 0).any():
+            raise QsnnError(f"{file}: the grid has holes (regenerate it: qsnn-mem cacti table)")
+        arrays[point], arrays[f"{point}_log2"] = values, where
+    return axes, arrays
 
 
 def lookup(node_nm, capacity_bits, word_bits, banks, ports, path: str | None = None) -> np.ndarray:
-    """Interpolated [read_J, write_J, leak_W, area_m2, cycle_s] for arrays of configurations.
+    """[read_J, write_J, leak_W, area_m2, cycle_s] for arrays of configurations.
 
     Arguments broadcast against each other; the result has shape ``(n, 5)``. Values outside
     the table raise QsnnError (the caller names the memory).
     """
-    axes, values = load(path)
+    axes, arrays = load(path)
     node, cap, word, bank, port = (
         np.atleast_1d(np.asarray(v, dtype=float))
         for v in np.broadcast_arrays(node_nm, capacity_bits, word_bits, banks, ports)
     )
     _check_range("tech_node_nm", node, axes["node_nm"])
-    _check_range("word_bits", word, axes["word_bits"], " (backend: cacti takes any width)")
-    if (cap > axes["capacity_bits"][-1]).any():
+    _check_range("word_bits", word, [1, axes["word_bits"][-1]], " (backend: cacti takes any width)")
+    # Rule 2: the next power-of-two width at the same depth.
+    priced = np.maximum(cacti.MIN_WORD_BITS, 2.0 ** np.ceil(np.log2(word)))
+    ratio = word / priced
+    cap_p = np.maximum(1, np.ceil(cap / word)) * priced
+    above = cap_p > axes["capacity_bits"][-1]
+    if above.any():
+        i = int(np.flatnonzero(above)[0])
         raise QsnnError(
-            f"capacity {int(cap.max())} bits is above the CACTI table's largest "
-            f"({int(axes['capacity_bits'][-1])} bits); use backend: cacti"
+            f"capacity {int(cap[i])} bits in {int(word[i])}-bit words (priced as "
+            f"{int(cap_p[i])} bits of {int(priced[i])}-bit words) is above the CACTI table's "
+            f"largest ({int(axes['capacity_bits'][-1])} bits); use backend: cacti"
         )
+    wi = np.searchsorted(axes["word_bits"], priced)
     bi = _exact_index("banks", bank, axes["banks"])
     pi = _exact_index("ports", port, axes["ports"])
-    small = np.minimum(cap / axes["capacity_bits"][0], 1.0)
-    cap_g = np.maximum(cap, axes["capacity_bits"][0])
-    n_lo, n_w = _bracket(axes["node_nm"], node, log=False)
-    w_lo, w_w = _bracket(axes["word_bits"], word, log=True)
-    c_lo, c_w = _bracket(axes["capacity_bits"], cap_g, log=True)
-    logv = np.log(values)
-    per_node = []
-    for dn in (0, 1):
-        inner = np.zeros((len(node), len(QUANTITIES)))
-        for dw in (0, 1):
-            ww = w_w if dw else 1 - w_w
-            for dc in (0, 1):
-                wc = c_w if dc else 1 - c_w
-                inner += (ww * wc)[:, None] * logv[n_lo + dn, w_lo + dw, bi, pi, c_lo + dc]
-        per_node.append(inner)
-    wn = n_w[:, None]
-    # Energy, area and cycle time: geometric between nodes; leakage: arithmetic (both chosen
-    # by comparison with live CACTI at nodes between the grid's).
-    out = np.exp((1 - wn) * per_node[0] + wn * per_node[1])
-    leak = LEAK_INDEX
-    out[:, leak] = (1 - n_w) * np.exp(per_node[0][:, leak]) + n_w * np.exp(per_node[1][:, leak])
-    out[:, 0:2] *= (small**SMALL_ENERGY_EXP)[:, None]
-    out[:, 2:4] *= small[:, None]
+    # Rule 1: linear in the node between the two calibrated nodes around it.
+    nodes = axes["node_nm"]
+    n_lo = np.clip(np.searchsorted(nodes, node, side="right") - 1, 0, len(nodes) - 2)
+    t = ((node - nodes[n_lo]) / (nodes[n_lo + 1] - nodes[n_lo]))[:, None]
+    out = (1 - t) * _at_node(arrays, axes, n_lo, wi, bi, pi, cap_p)
+    out += t * _at_node(arrays, axes, n_lo + 1, wi, bi, pi, cap_p)
+    out[:, ENERGY] *= (0.7 * ratio + 0.3)[:, None]
+    out[:, SIZE] *= ratio[:, None]
     return out
 
 
-def _check_range(field: str, x: np.ndarray, axis: np.ndarray, hint: str = "") -> None:
+def _at_node(arrays, axes, ni, wi, bi, pi, cap) -> np.ndarray:
+    """Rule 3 at calibrated node index ``ni``, power-of-two width index ``wi``."""
+    smallest = axes["capacity_bits"][0]
+    x = np.log2(np.maximum(cap, smallest))
+    cell = np.clip(np.floor(x - np.log2(smallest)).astype(int), 0, arrays["low"].shape[4] - 1)
+    at = (ni, wi, bi, pi, cell)
+    rows = np.arange(len(cap))
+    xl, xm, xh = (arrays[f"{p}_log2"][at] for p in POINTS[1:])
+    low, mid, high = (np.log(arrays[p][at]) for p in POINTS[1:])
+    top = np.log(arrays["top"][ni, wi, bi, pi])  # [n, capacity, quantity]
+    # Piecewise linear through low, mid, high; the last row step up to the top costs the top.
+    below = low + (mid - low) * _fraction(x, xl, xm)
+    above = mid + (high - mid) * _fraction(x, xm, xh)
+    logv = np.where((x <= xm)[:, None], below, above)
+    logv = np.where((x > xh)[:, None], top[rows, cell + 1], logv)
+    grid = x == np.floor(x)  # a power of two: CACTI's own optimum
+    logv[grid] = top[rows[grid], (x[grid] - np.log2(smallest)).astype(int)]
+    out = np.exp(logv)
+    # Below the grid: scaled from its smallest capacity (energy ∝ capacity^0.78).
+    small = np.minimum(cap / smallest, 1.0)[:, None]
+    out[:, ENERGY] *= small**cacti.SMALL_ENERGY_EXP
+    out[:, SIZE] *= small
+    return out
+
+
+def _fraction(x: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
+    """Where x lies between x0 and x1 (0 where they coincide), as a column."""
+    span = x1 - x0
+    return np.divide(x - x0, span, out=np.zeros_like(x), where=span > 0)[:, None]
+
+
+def _check_range(field: str, x: np.ndarray, axis, hint: str = "") -> None:
     bad = (x < axis[0]) | (x > axis[-1])
     if bad.any():
         raise QsnnError(
