@@ -20,25 +20,6 @@ from qsnn_mem.memory import cacti, table
 QUANTITIES = ("read", "write", "leakage", "area", "cycle")
 
 
-def off_grid_points(n: int, seed: int = 11) -> np.ndarray:
-    """Random (node, capacity, word, banks, ports) between grid points in node, width, size."""
-    rng = np.random.default_rng(seed)
-    points = []
-    while len(points) < n:
-        node = round(float(rng.uniform(22, 90)), 1)
-        word = int(rng.integers(8, 257))
-        cap = int(2 ** rng.uniform(11, 24.9)) // word * word
-        priced = -(-cap // word) * cacti.priced_word(word)
-        if (
-            node in cacti.NODES_NM
-            or cap & (cap - 1) == 0
-            or priced > table.GRID["capacity_bits"][-1]
-        ):
-            continue
-        points.append((node, cap, word, int(rng.choice([1, 2, 4, 8])), int(rng.choice([1, 2]))))
-    return np.array(points)
-
-
 def live(point: np.ndarray) -> list[float]:
     node, cap, word, banks, ports = point
     c = cacti.query(cacti.SramConfig(float(node), int(cap), int(word), int(banks), int(ports)))
@@ -47,7 +28,7 @@ def live(point: np.ndarray) -> list[float]:
 
 def main(n: int = 200) -> None:
     cacti.build()
-    points = off_grid_points(n)
+    points = table.off_grid_sample(n, seed=11)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:  # CACTI runs are separate processes
         ref = np.array(list(pool.map(live, points)))

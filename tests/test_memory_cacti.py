@@ -110,25 +110,11 @@ def test_cost_is_smooth_inside_a_cell_where_cactis_own_choice_jumps(built):
     assert np.abs(np.diff(ours)).max() < np.log(1.05)
 
 
-def _off_grid_points(n: int, seed: int) -> list[tuple]:
-    """Random configurations between the table's grid points in node, width and capacity."""
-    rng = np.random.default_rng(seed)
-    points = []
-    while len(points) < n:
-        node = round(float(rng.uniform(22, 90)), 1)
-        word = int(rng.integers(8, 257))
-        cap = int(2 ** rng.uniform(11, 24)) // word * word
-        if node in cacti.NODES_NM or cap & (cap - 1) == 0:
-            continue
-        points.append((node, cap, word, int(rng.choice([1, 2, 4, 8])), int(rng.choice([1, 2]))))
-    return points
-
-
 def test_table_is_within_5_percent_of_live_cacti_off_grid(built):
-    points = _off_grid_points(n=40, seed=7)
+    points = table.off_grid_sample(40, seed=7, max_exp=24)
     with ThreadPoolExecutor(max_workers=2) as pool:  # CACTI runs are separate processes
-        live = np.array(list(pool.map(lambda p: _live(*p), points)))
-    tab = table.lookup(*np.array(points).T)
+        live = np.array(list(pool.map(lambda p: _live(p[0], *map(int, p[1:])), points)))
+    tab = table.lookup(*points.T)
     errors = np.abs(tab / live - 1)
     names = ["read", "write", "leakage", "area", "cycle"]
     print(

@@ -224,6 +224,22 @@ def _fraction(x: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
     return np.divide(x - x0, span, out=np.zeros_like(x), where=span > 0)[:, None]
 
 
+def off_grid_sample(n: int, seed: int, max_exp: float = 24.9) -> np.ndarray:
+    """``n`` random (node, capacity, word, banks, ports) rows off the grid in node, width and
+    capacity, priced capacity within the table: the points to check it against live CACTI."""
+    rng = np.random.default_rng(seed)
+    points = []
+    while len(points) < n:
+        node = round(float(rng.uniform(GRID["node_nm"][0], GRID["node_nm"][-1])), 1)
+        word = int(rng.integers(GRID["word_bits"][0], GRID["word_bits"][-1] + 1))
+        cap = int(2 ** rng.uniform(11, max_exp)) // word * word
+        priced = -(-cap // word) * cacti.priced_word(word)
+        if node in GRID["node_nm"] or cap & (cap - 1) == 0 or priced > GRID["capacity_bits"][-1]:
+            continue
+        points.append((node, cap, word, rng.choice(GRID["banks"]), rng.choice(GRID["ports"])))
+    return np.array(points, dtype=float)
+
+
 def _check_range(field: str, x: np.ndarray, axis, hint: str = "") -> None:
     bad = (x < axis[0]) | (x > axis[-1])
     if bad.any():
