@@ -174,10 +174,12 @@ def lookup(node_nm, capacity_bits, word_bits, banks, ports, path: str | None = N
     above = cap_p > axes["capacity_bits"][-1]
     if above.any():
         i = int(np.flatnonzero(above)[0])
+        what = f"capacity {int(cap[i])} bits"
+        if priced[i] != word[i]:
+            what += f" in {int(word[i])}-bit words (priced as {int(cap_p[i])} bits)"
         raise QsnnError(
-            f"capacity {int(cap[i])} bits in {int(word[i])}-bit words (priced as "
-            f"{int(cap_p[i])} bits of {int(priced[i])}-bit words) is above the CACTI table's "
-            f"largest ({int(axes['capacity_bits'][-1])} bits); use backend: cacti"
+            f"{what} is above the CACTI table's largest "
+            f"({int(axes['capacity_bits'][-1])} bits); use backend: cacti"
         )
     wi = np.searchsorted(axes["word_bits"], priced)
     bi = _exact_index("banks", bank, axes["banks"])
