@@ -353,7 +353,8 @@ def query(cfg: SramConfig) -> SramCost:
     3. **Capacities.** A capacity between two powers of two is priced by CACTI with the array
        organisation CACTI chose for the power of two above it (its macro with rows left out).
        CACTI's own choice jumps between organisations from one size to the next (read energy
-       by up to ~50 % between sizes 9 % apart); within one organisation cost is smooth in size.
+       by up to ~50 % between sizes 9 % apart); within one organisation cost is smooth in size,
+       so steps remain only where a power of two is crossed.
        Arrays below 1 kbit are priced from 1 kbit: energy ∝ capacity^0.78, area and leakage ∝
        capacity (hwcomponents-cacti's rule).
     4. **Fallback.** Where CACTI finds no organisation (small arrays in many banks) the capacity
