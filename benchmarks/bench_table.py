@@ -1,10 +1,12 @@
 """The committed CACTI table against live CACTI: accuracy off the grid, and speed.
 
-Run: ``python benchmarks/bench_table.py [N]`` (needs ``qsnn-mem cacti build``). Draws N random
-configurations (default 200) with node, width and capacity all off the table's grid, prices
-each with the live backend (CACTI runs are cached on disk, so a second run only times the
-table) and the table, and prints the error per quantity (median, 90th percentile, max) and
-the time per configuration of both.
+Run: ``python benchmarks/bench_table.py [N] [--own]`` (needs ``qsnn-mem cacti build``). Draws N
+random configurations (default 200) with node, width and capacity all off the table's grid,
+prices each with the live backend (CACTI runs are cached on disk, so a second run only times
+the table) and the table, and prints the error per quantity (median, 90th percentile, max)
+and the time per configuration of both. ``--own`` also compares the live backend's rules with
+CACTI's own optimum run at each exact configuration (node handed to CACTI, whole-byte width):
+what the rules change, as a signed median (bias) and spread.
 """
 
 from __future__ import annotations
@@ -26,7 +28,41 @@ def live(point: np.ndarray) -> list[float]:
     return [c.read_J, c.write_J, c.leak_W, c.area_m2, c.cycle_s]
 
 
-def main(n: int = 200) -> None:
+def own_optimum(point: np.ndarray) -> list[float] | None:
+    """CACTI's own choice at the exact configuration (None where it finds no organisation)."""
+    node, cap, word, banks, ports = point
+    w8 = int(-(-word // 8) * 8)
+    cfg = cacti.SramConfig(float(node), int(-(-cap // word) * w8), w8, int(banks), int(ports))
+    try:
+        c = cacti.cached_run(cfg).cost
+    except cacti.CactiFailed:
+        return None
+    r = word / w8  # a width that is not whole bytes: the byte above, scaled as in rule 2
+    return [
+        c.read_J * (0.7 * r + 0.3),
+        c.write_J * (0.7 * r + 0.3),
+        c.leak_W * r,
+        c.area_m2 * r,
+        c.cycle_s,
+    ]
+
+
+def compare_with_own_optimum(points: np.ndarray, ref: np.ndarray) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        own = list(pool.map(own_optimum, points))
+    ok = [i for i, o in enumerate(own) if o is not None]
+    dev = 100 * (ref[ok] / np.array([own[i] for i in ok]) - 1)
+    print(f"live rules vs CACTI's own optimum at the exact configuration ({len(ok)} points):")
+    print(f"{'quantity':<9} {'median %':>9} {'|dev| median %':>15} {'|dev| p90 %':>12}")
+    for i, name in enumerate(QUANTITIES):
+        d = dev[:, i]
+        print(
+            f"{name:<9} {np.median(d):+9.2f} {np.median(np.abs(d)):15.2f} "
+            f"{np.percentile(np.abs(d), 90):12.2f}"
+        )
+
+
+def main(n: int = 200, own: bool = False) -> None:
     cacti.build()
     points = table.off_grid_sample(n, seed=11)
     t0 = time.perf_counter()
@@ -55,7 +91,10 @@ def main(n: int = 200) -> None:
         f"time per configuration: live {1e3 * t_live / n:.1f} ms (incl. cached runs), "
         f"table {1e6 * per_table:.2f} µs (median of 5 batched lookups)"
     )
+    if own:
+        compare_with_own_optimum(points, ref)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    args = [a for a in sys.argv[1:] if a != "--own"]
+    main(int(args[0]) if args else 200, own="--own" in sys.argv[1:])

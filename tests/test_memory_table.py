@@ -9,8 +9,9 @@ import pytest
 from qsnn_mem.errors import QsnnError
 from qsnn_mem.memory import table
 
-NODES, WORDS, EXPS = (45, 65), (32, 64), (10, 11, 12)
-STEP = 1.5  # the top of a cell costs this much more than the cell's interior law
+NODES, WORDS, EXPS = (45, 65), (8, 16, 32, 64), (10, 11, 12)
+STEP = 1.5  # a power of two (CACTI's own choice) costs this much more than the cell's law
+ROW = 4  # words per row across the subarrays: the first and last row of a cell are steps
 
 
 def interior(node: float, cap: float, word: int) -> np.ndarray:
@@ -18,29 +19,27 @@ def interior(node: float, cap: float, word: int) -> np.ndarray:
     return node * word**0.3 * cap**0.5 * np.array([1.0, 2.0, 3.0, 4.0, 5.0])
 
 
-def high_of(k: int, word: int) -> int:
-    return 2 ** (k + 1) - 4 * word  # "one row fewer": 4 words per row across the subarrays
+def first_and_last(k: int, word: int) -> tuple[int, int]:
+    return 2**k + ROW * word, 2 ** (k + 1) - ROW * word
 
 
 @pytest.fixture
 def small_table(tmp_path) -> str:
     rows = []
+
+    def add(point, node, word, cap, k, v):
+        config = {"node_nm": node, "word_bits": word, "banks": 1, "ports": 1}
+        rows.append({"point": point, **config, "capacity_bits": cap, "cell_exp": k, "v": v})
+
     for node in NODES:
         for word in WORDS:
-            base = {"node_nm": node, "word_bits": word, "banks": 1, "ports": 1}
             for k in EXPS:
-                top = STEP * interior(node, 2**k, word)
-                rows.append({"point": "top", "capacity_bits": 2**k, "top_bits": 2**k, "v": top})
+                add("top", node, word, 2**k, -1, STEP * interior(node, 2**k, word))
             for k in EXPS[:-1]:
-                high = high_of(k, word)
-                mid = round((2**k * high) ** 0.5 / word) * word
-                for point, cap in (("low", 2**k), ("mid", mid), ("high", high)):
-                    v = interior(node, cap, word)
-                    rows.append(
-                        {"point": point, "capacity_bits": cap, "top_bits": 2 ** (k + 1), "v": v}
-                    )
-            for r in rows[-(len(EXPS) + 3 * (len(EXPS) - 1)) :]:
-                r.update(base)
+                first, last = first_and_last(k, word)
+                caps = np.geomspace(first, last, table.CELL_POINTS) // word * word
+                for i, cap in enumerate(caps):
+                    add(f"p{i}", node, word, int(cap), k, interior(node, cap, word))
     frame = pd.DataFrame(rows)
     values = np.stack(frame.pop("v").to_numpy())
     for i, q in enumerate(table.QUANTITIES):
@@ -61,13 +60,15 @@ def test_powers_of_two_give_the_top_point(small_table):
 
 
 def test_inside_a_cell_the_interior_law_is_followed(small_table):
-    for cap in (1024 + 64, 1500 // 64 * 64, high_of(10, 64)):
+    first, last = first_and_last(10, 64)
+    for cap in (first, 1500 // 64 * 64, 1800 // 64 * 64, last):
         assert look(small_table, 45, cap, 64) == pytest.approx(interior(45, cap, 64), rel=1e-12)
 
 
-def test_the_last_row_of_a_cell_costs_the_top(small_table):
-    cap = high_of(10, 32) + 32
-    assert look(small_table, 65, cap, 32) == pytest.approx(STEP * interior(65, 2048, 32))
+def test_a_cells_first_and_last_row_cost_their_neighbours(small_table):
+    first, last = first_and_last(10, 32)
+    assert look(small_table, 65, 1024 + 32, 32) == pytest.approx(interior(65, first, 32))
+    assert look(small_table, 65, last + 32, 32) == pytest.approx(STEP * interior(65, 2048, 32))
 
 
 def test_nodes_are_linear_between_calibrated_ones(small_table):
@@ -77,14 +78,19 @@ def test_nodes_are_linear_between_calibrated_ones(small_table):
     assert got == pytest.approx(want, rel=1e-12)
 
 
-def test_odd_widths_use_the_next_power_of_two_at_the_same_depth(small_table):
+def test_odd_widths_interpolate_geometrically_at_the_same_depth(small_table):
     depth = 40
     got = look(small_table, 45, depth * 48, 48)
-    wide = look(small_table, 45, depth * 64, 64)
-    r = 48 / 64
-    assert got[:2] == pytest.approx(wide[:2] * (0.7 * r + 0.3), rel=1e-12)
-    assert got[2:4] == pytest.approx(wide[2:4] * r, rel=1e-12)
-    assert got[4] == pytest.approx(wide[4], rel=1e-12)
+    narrow, wide = look(small_table, 45, depth * 32, 32), look(small_table, 45, depth * 64, 64)
+    t = np.log2(48 / 32)
+    assert got == pytest.approx(narrow ** (1 - t) * wide**t, rel=1e-12)
+
+
+def test_widths_below_8_bits_are_scaled_from_8(small_table):
+    got, eight = look(small_table, 45, 300 * 6, 6), look(small_table, 45, 300 * 8, 8)
+    r = 6 / 8
+    assert got[:2] == pytest.approx(eight[:2] * (0.7 * r + 0.3), rel=1e-12)
+    assert got[2:4] == pytest.approx(eight[2:4] * r, rel=1e-12)
 
 
 def test_below_the_grid_energy_scales_with_exponent_078(small_table):
@@ -107,7 +113,7 @@ def test_lookup_broadcasts_arrays(small_table):
     [
         ((30, 2048, 32, 1, 1), "tech_node_nm = 30 is outside"),
         ((45, 2048, 32, 2, 1), r"banks = 2 is not in the CACTI table \(allowed: 1\)"),
-        ((45, 2048, 300, 1, 1), "word_bits = 300 is outside"),
+        ((45, 2048, 100, 1, 1), "word_bits = 100 is outside"),
         ((45, 2**13, 32, 1, 1), "above the CACTI table's largest .*use backend: cacti"),
     ],
 )

@@ -332,33 +332,26 @@ def cached_run(cfg: SramConfig, org: Org | None = None) -> Run:
     return result
 
 
-def priced_word(word_bits: int) -> int:
-    """The width CACTI prices a ``word_bits`` memory at: the next power of two, at least 8."""
-    return max(MIN_WORD_BITS, 1 << max(0, math.ceil(math.log2(word_bits))))
-
-
-def enclosing_capacity(capacity_bits: int) -> int:
-    """The power-of-two capacity whose organisation prices ``capacity_bits`` (≥ MIN_CAPACITY)."""
-    return max(MIN_CAPACITY_BITS, 1 << max(0, math.ceil(math.log2(capacity_bits))))
-
-
 def query(cfg: SramConfig) -> SramCost:
     """The cost of ``cfg`` from CACTI 7, following four documented rules (docs/memory.md).
 
     1. **Nodes.** CACTI is run only at its calibrated nodes (22, 32, 45, 65, 90 nm); between
        two, every output is interpolated linearly in the node (as hwcomponents-cacti does).
-    2. **Words.** A width that is not a power of two is priced as the next power of two at the
-       same depth, energy × ``0.7·w/W + 0.3``, area and leakage × ``w/W`` (hwcomponents-cacti's
-       rule for widths it cannot hand to CACTI).
-    3. **Capacities.** A capacity between two powers of two is priced by CACTI with the array
-       organisation CACTI chose for the power of two above it (its macro with rows left out).
-       CACTI's own choice jumps between organisations from one size to the next (read energy
-       by up to ~50 % between sizes 9 % apart); within one organisation cost is smooth in size,
-       so steps remain only where a power of two is crossed.
-       Arrays below 1 kbit are priced from 1 kbit: energy ∝ capacity^0.78, area and leakage ∝
-       capacity (hwcomponents-cacti's rule).
-    4. **Fallback.** Where CACTI finds no organisation (small arrays in many banks) the capacity
-       is doubled until it does (at most 6 times) and scaled back by rule 3's exponents.
+    2. **Widths.** A width between two powers of two is priced at both, at the same depth, and
+       interpolated geometrically (log value linear in log width). Widths below 8 bits are
+       priced at 8 bits, energy × ``0.7·w/8 + 0.3``, area and leakage × ``w/8``
+       (hwcomponents-cacti's rule for widths it cannot hand to CACTI).
+    3. **Capacities.** A power-of-two capacity gets CACTI's own optimum. A capacity inside
+       (2^k, 2^(k+1)) is run with the array organisation CACTI chose for 2^(k+1) forced (that
+       macro with rows left out). CACTI's own choice jumps between organisations from one
+       size to the next (read energy by up to ~50 % between sizes 9 % apart); within one
+       organisation cost is smooth in size, so steps remain only where a power of two is
+       crossed. Arrays below 1 kbit are priced from 1 kbit: energy ∝ capacity^0.78, area and
+       leakage ∝ capacity (hwcomponents-cacti's rule); so is a whole cell, from its top, when
+       CACTI cannot apply the top's organisation at the cell's lower edge (too few rows).
+    4. **Fallback.** Where CACTI finds no organisation at a power of two (small arrays in many
+       banks) the capacity is doubled until it does (at most 6 times) and scaled back by rule
+       3's exponents.
     """
     if not NODES_NM[0] <= cfg.node_nm <= NODES_NM[-1]:
         raise QsnnError(
@@ -373,61 +366,95 @@ def query(cfg: SramConfig) -> SramCost:
     a = _query_at_node(replace(cfg, node_nm=lo))
     b = _query_at_node(replace(cfg, node_nm=hi))
     mixed = {f: (1 - t) * getattr(a, f) + t * getattr(b, f) for f in _QUANTITY_FIELDS}
-    source = a.source if a.source == b.source else f"{a.source} ({lo} nm); {b.source} ({hi} nm)"
-    return SramCost(**mixed, source=source)
+    return SramCost(**mixed, source=_joined(a.source, b.source))
 
 
 def _query_at_node(cfg: SramConfig) -> SramCost:
-    word = priced_word(cfg.word_bits)
-    capacity = max(1, -(-cfg.capacity_bits // cfg.word_bits)) * word
-    cost = cell_cost(cfg.node_nm, capacity, word, cfg.banks, cfg.ports)
-    ratio = cfg.word_bits / word
-    if ratio == 1:
-        return cost
-    return _scaled(cost, energy=0.7 * ratio + 0.3, size=ratio, source=cost.source)
+    """Rule 2 at a calibrated node."""
+    depth = max(1, -(-cfg.capacity_bits // cfg.word_bits))
+    args = (cfg.node_nm, cfg.banks, cfg.ports)
+    if cfg.word_bits < MIN_WORD_BITS:
+        cost = cell_cost(cfg.node_nm, depth * MIN_WORD_BITS, MIN_WORD_BITS, *args[1:])
+        r = cfg.word_bits / MIN_WORD_BITS
+        return _scaled(cost, energy=0.7 * r + 0.3, size=r, source=cost.source)
+    lo = 1 << (cfg.word_bits.bit_length() - 1)
+    low = cell_cost(args[0], depth * lo, lo, *args[1:])
+    if lo == cfg.word_bits:
+        return low
+    high = cell_cost(args[0], depth * 2 * lo, 2 * lo, *args[1:])
+    t = math.log2(cfg.word_bits / lo)
+    mixed = {f: getattr(low, f) ** (1 - t) * getattr(high, f) ** t for f in _QUANTITY_FIELDS}
+    return SramCost(**mixed, source=_joined(low.source, high.source))
 
 
 def cell_cost(
-    node_nm: float, capacity_bits: int, word_bits: int, banks: int, ports: int, top: int = 0
+    node_nm: float, capacity_bits: int, word_bits: int, banks: int, ports: int
 ) -> SramCost:
-    """Rules 3 and 4 at a calibrated node and power-of-two word.
-
-    ``top`` is the power-of-two capacity whose organisation is used (default: the enclosing
-    one); the table generator passes it to price the lower edge of a cell.
-    """
-    top = top or enclosing_capacity(capacity_bits)
-    head, priced = _optimum(node_nm, top, word_bits, banks, ports)
-    if capacity_bits == priced:
-        return head.cost
-    inside = max(top // 2, MIN_CAPACITY_BITS) <= capacity_bits < top
-    if priced == top and inside and all(float(v).is_integer() for v in head.org):
-        # CACTI with the top's organisation, if it accepts the smaller array.
+    """Rules 3 and 4 at a calibrated node and power-of-two width."""
+    capacity = max(capacity_bits, MIN_CAPACITY_BITS)
+    k = math.floor(math.log2(capacity))
+    if capacity == 1 << k:
+        head, priced = _optimum(node_nm, capacity, word_bits, banks, ports)
+        return _from(head.cost, capacity_bits, priced, capacity)
+    org = _cell_organisation(node_nm, k, word_bits, banks, ports)
+    if org is not None:
         try:
-            cfg = SramConfig(node_nm, capacity_bits, word_bits, banks, ports)
-            return cached_run(cfg, head.org).cost
+            return cached_run(SramConfig(node_nm, capacity_bits, word_bits, banks, ports), org).cost
         except CactiFailed:
             pass
-    if priced == top:
-        source = f"cacti7 scaled from {top} bits"
-    else:
-        source = f"cacti7 fallback x{priced / top:.3g}"
-    ratio = capacity_bits / priced
-    return _scaled(head.cost, energy=ratio**SMALL_ENERGY_EXP, size=ratio, source=source)
-
-
-def one_row_less(node_nm: float, top: int, word_bits: int, banks: int, ports: int) -> int:
-    """The largest capacity below ``top`` that CACTI lays out with one subarray row fewer.
-
-    CACTI rounds the rows per subarray up, and a power-of-two row count gets one more decoder
-    address bit than any smaller count, so cost steps up between this capacity and ``top``:
-    inside a cell, cost is smooth from ``top / 2`` up to here and equals ``top``'s above.
-    """
+    top = 1 << (k + 1)
     head, priced = _optimum(node_nm, top, word_bits, banks, ports)
-    ndbl, nspd = head.org[1], head.org[2]
-    row_bits = banks * word_bits * ndbl * nspd  # one more row in every subarray of the array
-    if priced != top or row_bits <= 0:
-        return top - word_bits  # scaled by rule 4 throughout: no step
-    return max(top // 2, int((top - row_bits) // word_bits) * word_bits)
+    return _from(head.cost, capacity_bits, priced, top)
+
+
+def _cell_organisation(
+    node_nm: float, k: int, word_bits: int, banks: int, ports: int
+) -> Org | None:
+    """The organisation CACTI chose for 2^(k+1), if it fits the whole cell down to 2^k; None
+    when the cell is scaled from its top instead (so a cell is one or the other, never a mix).
+    """
+    top = 1 << (k + 1)
+    head, priced = _optimum(node_nm, top, word_bits, banks, ports)
+    if priced != top or not all(float(v).is_integer() for v in head.org):
+        return None
+    try:
+        cached_run(SramConfig(node_nm, 1 << k, word_bits, banks, ports), head.org)
+    except CactiFailed:
+        return None
+    return head.org
+
+
+def _from(cost: SramCost, capacity: int, priced: int, wanted: int) -> SramCost:
+    """``cost`` of ``priced`` bits scaled to ``capacity`` bits by rule 3's exponents."""
+    if capacity == priced:
+        return cost
+    if priced == wanted:
+        source = f"cacti7 scaled from {priced} bits"
+    else:
+        source = f"cacti7 fallback x{priced / wanted:.3g}"
+    ratio = capacity / priced
+    return _scaled(cost, energy=ratio**SMALL_ENERGY_EXP, size=ratio, source=source)
+
+
+def cell_interior(
+    node_nm: float, k: int, word_bits: int, banks: int, ports: int
+) -> tuple[int, int]:
+    """The first and last capacity of cell k's smooth part: one subarray row more than 2^k and
+    one row fewer than 2^(k+1).
+
+    CACTI rounds the rows per subarray up and sizes the row decoder from the row count, so a
+    power-of-two row count costs a step more or less than its neighbours (leakage by up to
+    ~25 %). Cell k's organisation has power-of-two row counts at both ends; between one row
+    more and one row fewer its cost is smooth, and each end row costs what that row count
+    costs. Where the cell is scaled from its top, the whole inside is smooth.
+    """
+    low, top = 1 << k, 1 << (k + 1)
+    org = _cell_organisation(node_nm, k, word_bits, banks, ports)
+    row_bits = banks * word_bits * org[1] * org[2] if org else 0  # a row in every subarray
+    if row_bits <= 0 or 4 * row_bits > low:
+        return low + word_bits, top - word_bits
+    row_bits = int(row_bits // word_bits) * word_bits
+    return low + row_bits, top - row_bits
 
 
 def _optimum(node_nm: float, top: int, word_bits: int, banks: int, ports: int) -> tuple[Run, int]:
@@ -443,6 +470,10 @@ def _optimum(node_nm: float, top: int, word_bits: int, banks: int, ports: int) -
         f"{banks} banks, {ports} ports at {node_nm:g} nm even at "
         f"{2**MAX_FALLBACK_DOUBLINGS}x the capacity (try fewer banks)"
     )
+
+
+def _joined(a: str, b: str) -> str:
+    return a if a == b else f"{a}; {b}"
 
 
 def _scaled(cost: SramCost, energy: float, size: float, source: str) -> SramCost:

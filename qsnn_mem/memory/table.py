@@ -1,20 +1,20 @@
 """The default SRAM backend: a committed grid of CACTI 7 results, interpolated.
 
 The live backend (:func:`qsnn_mem.memory.cacti.query`) prices a memory by four rules: CACTI runs
-only at its calibrated nodes (outputs linear in the node between them), widths are priced as
-the next power of two, and a capacity between two powers of two uses the array organisation
-CACTI chose for the power of two above it. The table holds, at every calibrated node, power-of-two
-width (8-256 bits), bank count (1, 2, 4, 8) and port count (1, 2):
+only at its calibrated nodes (outputs linear in the node between them), a width between two
+powers of two is interpolated between them at the same depth, and a capacity inside
+(2^k, 2^(k+1)) uses the array organisation CACTI chose for 2^(k+1). The table holds, at every
+calibrated node, power-of-two width (8-256 bits), bank count (1, 2, 4, 8) and port count (1, 2):
 
 * ``top`` points: the cost at each power-of-two capacity 2^10..2^25 bits (CACTI's own optimum);
 * ``low``, ``mid`` and ``high`` points of each cell (2^k, 2^(k+1)], priced with the organisation
-  of 2^(k+1): at 2^k, between, and at the largest capacity with one subarray row fewer than
-  2^(k+1) (:func:`qsnn_mem.memory.cacti.one_row_less`).
+  of 2^(k+1): one subarray row above 2^k, one row below 2^(k+1)
+  (:func:`qsnn_mem.memory.cacti.cell_interior`), and geometrically between them.
 
-:func:`lookup` applies the same node and width rules exactly and, inside a cell, interpolates
-log(value) piecewise linearly in log(capacity) through low, mid and high; above high the cell
-costs its top (same rows per subarray). Within one organisation cost is smooth in size, so this
-follows live CACTI closely (measured in docs/memory.md).
+:func:`lookup` applies the node and width rules exactly and, inside a cell, interpolates
+log(value) piecewise linearly in log(capacity) through low, mid and high; below low the cell
+costs low and above high its top (the same rows per subarray). Within one organisation cost
+is smooth in size, so this follows live CACTI closely (measured in docs/memory.md).
 :func:`generate` runs CACTI over the grid through :func:`qsnn_mem.memory.cacti.cell_cost` and
 writes ``data/cacti_table.csv`` plus ``data/cacti_table.json`` (provenance).
 """
@@ -48,7 +48,8 @@ QUANTITIES = ("read_J", "write_J", "leak_W", "area_m2", "cycle_s")
 ENERGY = slice(0, 2)
 SIZE = slice(2, 4)  # leakage and area
 TABLE_FILE = "cacti_table.csv"
-POINTS = ("top", "low", "mid", "high")
+CELL_POINTS = 6  # priced capacities inside each cell, from one row above 2^k to one below
+POINTS = ("top", *(f"p{i}" for i in range(CELL_POINTS)))
 CONFIG_KEYS = ("node_nm", "word_bits", "banks", "ports")  # the table's axes besides capacity
 
 
@@ -56,12 +57,13 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("qsnn_mem.memory") / "data" / name))
 
 
-def cell_capacities(node_nm, k: int, word: int, banks: int, ports: int) -> tuple[int, int, int]:
-    """The low, mid and high capacities of cell (2^k, 2^(k+1)] (see the module docstring)."""
-    low = 2**k
-    high = cacti.one_row_less(node_nm, 2 ** (k + 1), word, banks, ports)
-    mid = min(high, max(low, round((low * high) ** 0.5 / word) * word))
-    return low, mid, high
+def cell_capacities(node_nm, k: int, word: int, banks: int, ports: int) -> tuple[int, ...]:
+    """The capacities priced inside cell (2^k, 2^(k+1)]: from one subarray row above 2^k to
+    one row below 2^(k+1) (:func:`qsnn_mem.memory.cacti.cell_interior`), evenly in log2."""
+    low, high = cacti.cell_interior(node_nm, k, word, banks, ports)
+    steps = np.linspace(np.log2(low), np.log2(high), CELL_POINTS)
+    inner = [min(high, max(low, round(2**e / word) * word)) for e in steps[1:-1]]
+    return (low, *inner, high)
 
 
 def _series(key: tuple, exps: list[int]) -> list[dict]:
@@ -69,17 +71,17 @@ def _series(key: tuple, exps: list[int]) -> list[dict]:
     node, word, banks, ports = key
     rows = []
 
-    def add(point: str, cap: int, top: int) -> None:
-        cost = cacti.cell_cost(node, cap, word, banks, ports, top)
+    def add(point: str, cap: int, k: int) -> None:
+        cost = cacti.cell_cost(node, cap, word, banks, ports)
         config = {"node_nm": node, "capacity_bits": cap, "word_bits": word, "banks": banks}
-        rows.append({"point": point, **config, "ports": ports, "top_bits": top, **asdict(cost)})
+        rows.append({"point": point, **config, "ports": ports, "cell_exp": k, **asdict(cost)})
 
     for k in exps:
-        add("top", 2**k, 2**k)
+        add("top", 2**k, -1)
     for k in exps[:-1]:
         caps = cell_capacities(node, k, word, banks, ports)
         for point, cap in zip(POINTS[1:], caps, strict=True):
-            add(point, cap, 2 ** (k + 1))
+            add(point, cap, k)
     return rows
 
 
@@ -105,8 +107,8 @@ def generate(
         {
             "generator": "qsnn-mem cacti table (qsnn_mem.memory.table.generate)",
             "cacti": cacti.CACTI_ID,
-            "cacti_settings": "itrs-lstp cells and periphery, 300 K, cache type ram, UCA, "
-            "organisation chosen by ED^2 at power-of-two capacities (see qsnn_mem/memory/cacti.py)",
+            "cacti_settings": "itrs-lstp cells and periphery, 300 K, cache type ram, UCA; "
+            "organisation chosen by ED^2 at power-of-two capacities (see cacti.py)",
             "grid": {k: list(v) for k, v in grid.items()},
             "rows": len(frame),
             "scaled_rows": int((frame["source"] != "cacti7").sum()),
@@ -129,7 +131,7 @@ def load(path: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.n
     if not file.is_file():
         raise QsnnError(f"{file}: CACTI table missing (run: qsnn-mem cacti table)")
     frame = pd.read_csv(file)
-    missing = {"point", "top_bits", *GRID, *QUANTITIES} - set(frame.columns)
+    missing = {"point", "cell_exp", *GRID, *QUANTITIES} - set(frame.columns)
     if missing:
         raise QsnnError(
             f"{file}: columns {sorted(missing)} missing (regenerate it: qsnn-mem cacti table)"
@@ -142,8 +144,8 @@ def load(path: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.n
         part = frame[frame["point"] == point]
         cells = len(axes["capacity_bits"]) - (point != "top")
         idx = [np.searchsorted(axes[k], part[k].to_numpy(float)) for k in CONFIG_KEYS]
-        cell = np.searchsorted(axes["capacity_bits"], part["top_bits"].to_numpy(float))
-        cell -= point != "top"
+        exp = np.where(point == "top", np.log2(part["capacity_bits"]), part["cell_exp"])
+        cell = (exp - np.log2(axes["capacity_bits"][0])).astype(int)
         values = np.full([*shape, cells, len(QUANTITIES)], np.nan)
         values[(*idx, cell)] = part[list(QUANTITIES)].to_numpy(float)
         where = np.full([*shape, cells], np.nan)
@@ -167,31 +169,38 @@ def lookup(node_nm, capacity_bits, word_bits, banks, ports, path: str | None = N
     )
     _check_range("tech_node_nm", node, axes["node_nm"])
     _check_range("word_bits", word, [1, axes["word_bits"][-1]], " (backend: cacti takes any width)")
-    # Rule 2: the next power-of-two width at the same depth.
-    priced = np.maximum(cacti.MIN_WORD_BITS, 2.0 ** np.ceil(np.log2(word)))
-    ratio = word / priced
-    cap_p = np.maximum(1, np.ceil(cap / word)) * priced
-    above = cap_p > axes["capacity_bits"][-1]
+    # Rule 2: the two power-of-two widths around the width, at the same depth (8 bits below 8).
+    depth = np.maximum(1, np.ceil(cap / word))
+    lo = np.maximum(cacti.MIN_WORD_BITS, 2.0 ** np.floor(np.log2(word)))
+    tw = np.clip(np.log2(word / lo), 0, None)
+    hi = np.where(tw > 0, 2 * lo, lo)
+    largest = axes["capacity_bits"][-1]
+    above = depth * hi > largest
     if above.any():
         i = int(np.flatnonzero(above)[0])
         what = f"capacity {int(cap[i])} bits"
-        if priced[i] != word[i]:
-            what += f" in {int(word[i])}-bit words (priced as {int(cap_p[i])} bits)"
+        if hi[i] != word[i]:
+            what += f" in {int(word[i])}-bit words (priced up to {int(depth[i] * hi[i])} bits)"
         raise QsnnError(
-            f"{what} is above the CACTI table's largest "
-            f"({int(axes['capacity_bits'][-1])} bits); use backend: cacti"
+            f"{what} is above the CACTI table's largest ({int(largest)} bits); use backend: cacti"
         )
-    wi = np.searchsorted(axes["word_bits"], priced)
+    w_lo = _exact_index("word_bits", lo, axes["word_bits"])
+    w_hi = _exact_index("word_bits", hi, axes["word_bits"])
     bi = _exact_index("banks", bank, axes["banks"])
     pi = _exact_index("ports", port, axes["ports"])
     # Rule 1: linear in the node between the two calibrated nodes around it.
     nodes = axes["node_nm"]
     n_lo = np.clip(np.searchsorted(nodes, node, side="right") - 1, 0, len(nodes) - 2)
     t = ((node - nodes[n_lo]) / (nodes[n_lo + 1] - nodes[n_lo]))[:, None]
-    out = (1 - t) * _at_node(arrays, axes, n_lo, wi, bi, pi, cap_p)
-    out += t * _at_node(arrays, axes, n_lo + 1, wi, bi, pi, cap_p)
-    out[:, ENERGY] *= (0.7 * ratio + 0.3)[:, None]
-    out[:, SIZE] *= ratio[:, None]
+    out = np.zeros((len(node), len(QUANTITIES)))
+    for ni, weight in ((n_lo, 1 - t), (n_lo + 1, t)):
+        v_lo = np.log(_at_node(arrays, axes, ni, w_lo, bi, pi, depth * lo))
+        v_hi = np.log(_at_node(arrays, axes, ni, w_hi, bi, pi, depth * hi))
+        out += weight * np.exp(v_lo + tw[:, None] * (v_hi - v_lo))
+    # Below 8 bits: priced at 8 bits (hwcomponents-cacti's scaling).
+    r = np.minimum(word / cacti.MIN_WORD_BITS, 1.0)
+    out[:, ENERGY] *= (0.7 * r + 0.3)[:, None]
+    out[:, SIZE] *= r[:, None]
     return out
 
 
@@ -199,17 +208,19 @@ def _at_node(arrays, axes, ni, wi, bi, pi, cap) -> np.ndarray:
     """Rule 3 at calibrated node index ``ni``, power-of-two width index ``wi``."""
     smallest = axes["capacity_bits"][0]
     x = np.log2(np.maximum(cap, smallest))
-    cell = np.clip(np.floor(x - np.log2(smallest)).astype(int), 0, arrays["low"].shape[4] - 1)
+    cell = np.clip(np.floor(x - np.log2(smallest)).astype(int), 0, arrays["p0"].shape[4] - 1)
     at = (ni, wi, bi, pi, cell)
     rows = np.arange(len(cap))
-    xl, xm, xh = (arrays[f"{p}_log2"][at] for p in POINTS[1:])
-    low, mid, high = (np.log(arrays[p][at]) for p in POINTS[1:])
+    xs = np.stack([arrays[f"{p}_log2"][at] for p in POINTS[1:]], axis=1)  # [n, points]
+    vs = np.stack([np.log(arrays[p][at]) for p in POINTS[1:]], axis=1)  # [n, points, quantity]
     top = np.log(arrays["top"][ni, wi, bi, pi])  # [n, capacity, quantity]
-    # Piecewise linear through low, mid, high; the last row step up to the top costs the top.
-    below = low + (mid - low) * _fraction(x, xl, xm)
-    above = mid + (high - mid) * _fraction(x, xm, xh)
-    logv = np.where((x <= xm)[:, None], below, above)
-    logv = np.where((x > xh)[:, None], top[rows, cell + 1], logv)
+    # Piecewise linear through the cell's points; below the first the cell costs the first
+    # (same rows per subarray), above the last its top.
+    j = np.clip((x[:, None] > xs).sum(axis=1) - 1, 0, CELL_POINTS - 2)
+    x0, x1 = xs[rows, j], xs[rows, j + 1]
+    v0, v1 = vs[rows, j], vs[rows, j + 1]
+    logv = v0 + (v1 - v0) * _fraction(x, x0, x1)
+    logv = np.where((x > xs[:, -1])[:, None], top[rows, cell + 1], logv)
     grid = x == np.floor(x)  # a power of two: CACTI's own optimum
     logv[grid] = top[rows[grid], (x[grid] - np.log2(smallest)).astype(int)]
     out = np.exp(logv)
@@ -221,9 +232,10 @@ def _at_node(arrays, axes, ni, wi, bi, pi, cap) -> np.ndarray:
 
 
 def _fraction(x: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
-    """Where x lies between x0 and x1 (0 where they coincide), as a column."""
+    """Where x lies between x0 and x1, clipped to [0, 1] (0 where they coincide), as a column."""
     span = x1 - x0
-    return np.divide(x - x0, span, out=np.zeros_like(x), where=span > 0)[:, None]
+    where = np.divide(x - x0, span, out=np.zeros_like(x), where=span > 0)
+    return np.clip(where, 0.0, 1.0)[:, None]
 
 
 def off_grid_sample(n: int, seed: int, max_exp: float = 24.9) -> np.ndarray:
@@ -235,7 +247,7 @@ def off_grid_sample(n: int, seed: int, max_exp: float = 24.9) -> np.ndarray:
         node = round(float(rng.uniform(GRID["node_nm"][0], GRID["node_nm"][-1])), 1)
         word = int(rng.integers(GRID["word_bits"][0], GRID["word_bits"][-1] + 1))
         cap = int(2 ** rng.uniform(11, max_exp)) // word * word
-        priced = -(-cap // word) * cacti.priced_word(word)
+        priced = -(-cap // word) * (1 << (word - 1).bit_length())  # rule 2's wider width
         if node in GRID["node_nm"] or cap & (cap - 1) == 0 or priced > GRID["capacity_bits"][-1]:
             continue
         points.append((node, cap, word, rng.choice(GRID["banks"]), rng.choice(GRID["ports"])))
