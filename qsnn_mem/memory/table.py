@@ -7,13 +7,13 @@ powers of two is interpolated between them at the same depth, and a capacity ins
 calibrated node, power-of-two width (8-256 bits), bank count (1, 2, 4, 8) and port count (1, 2):
 
 * ``top`` points: the cost at each power-of-two capacity 2^10..2^25 bits (CACTI's own optimum);
-* ``low``, ``mid`` and ``high`` points of each cell (2^k, 2^(k+1)], priced with the organisation
-  of 2^(k+1): one subarray row above 2^k, one row below 2^(k+1)
-  (:func:`qsnn_mem.memory.cacti.cell_interior`), and geometrically between them.
+* ``p0``..``p5``: six points in each cell (2^k, 2^(k+1)], priced with the organisation of
+  2^(k+1), evenly spaced in log2(capacity) from one subarray row above 2^k to one row below
+  2^(k+1) (:func:`qsnn_mem.memory.cacti.cell_interior`).
 
 :func:`lookup` applies the node and width rules exactly and, inside a cell, interpolates
-log(value) piecewise linearly in log(capacity) through low, mid and high; below low the cell
-costs low and above high its top (the same rows per subarray). Within one organisation cost
+log(value) piecewise linearly in log(capacity) through the cell's points; below ``p0`` the cell
+costs ``p0`` and above ``p5`` its top (the same rows per subarray). Within one organisation cost
 is smooth in size, so this follows live CACTI closely (measured in docs/memory.md).
 :func:`generate` runs CACTI over the grid through :func:`qsnn_mem.memory.cacti.cell_cost` and
 writes ``data/cacti_table.csv`` plus ``data/cacti_table.json`` (provenance).
