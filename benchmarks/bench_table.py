@@ -25,7 +25,7 @@ QUANTITIES = ("read", "write", "leakage", "area", "cycle")
 def live(point: np.ndarray) -> list[float]:
     node, cap, word, banks, ports = point
     c = cacti.query(cacti.SramConfig(float(node), int(cap), int(word), int(banks), int(ports)))
-    return [c.read_J, c.write_J, c.leak_W, c.area_m2, c.cycle_s]
+    return c.values()
 
 
 def own_optimum(point: np.ndarray) -> list[float] | None:

@@ -51,7 +51,7 @@ def query(
         source = "cacti7 table (interpolated)"
     else:
         cost = cacti.query(cacti.SramConfig(node, capacity_bits, word_bits, banks, ports))
-        values = [cost.read_J, cost.write_J, cost.leak_W, cost.area_m2, cost.cycle_s]
+        values = cost.values()
         source = cost.source
     read, write, leak, area, cycle = values
     _out.print(

@@ -145,8 +145,12 @@ class SramCost:
     cycle_s: float
     source: str
 
+    def values(self) -> list[float]:
+        """The numbers in :data:`QUANTITIES` order."""
+        return [getattr(self, q) for q in QUANTITIES]
 
-_QUANTITY_FIELDS = ("read_J", "write_J", "leak_W", "area_m2", "cycle_s")
+
+QUANTITIES = ("read_J", "write_J", "leak_W", "area_m2", "cycle_s")  # SramCost's numbers
 
 
 class Run(NamedTuple):
@@ -365,25 +369,28 @@ def query(cfg: SramConfig) -> SramCost:
     t = (cfg.node_nm - lo) / (hi - lo)
     a = _query_at_node(replace(cfg, node_nm=lo))
     b = _query_at_node(replace(cfg, node_nm=hi))
-    mixed = {f: (1 - t) * getattr(a, f) + t * getattr(b, f) for f in _QUANTITY_FIELDS}
+    mixed = {f: (1 - t) * getattr(a, f) + t * getattr(b, f) for f in QUANTITIES}
     return SramCost(**mixed, source=_joined(a.source, b.source))
 
 
 def _query_at_node(cfg: SramConfig) -> SramCost:
     """Rule 2 at a calibrated node."""
     depth = max(1, -(-cfg.capacity_bits // cfg.word_bits))
-    args = (cfg.node_nm, cfg.banks, cfg.ports)
+
+    def at_width(word: int) -> SramCost:
+        return cell_cost(cfg.node_nm, depth * word, word, cfg.banks, cfg.ports)
+
     if cfg.word_bits < MIN_WORD_BITS:
-        cost = cell_cost(cfg.node_nm, depth * MIN_WORD_BITS, MIN_WORD_BITS, *args[1:])
+        cost = at_width(MIN_WORD_BITS)
         r = cfg.word_bits / MIN_WORD_BITS
         return _scaled(cost, energy=0.7 * r + 0.3, size=r, source=cost.source)
     lo = 1 << (cfg.word_bits.bit_length() - 1)
-    low = cell_cost(args[0], depth * lo, lo, *args[1:])
+    low = at_width(lo)
     if lo == cfg.word_bits:
         return low
-    high = cell_cost(args[0], depth * 2 * lo, 2 * lo, *args[1:])
+    high = at_width(2 * lo)
     t = math.log2(cfg.word_bits / lo)
-    mixed = {f: getattr(low, f) ** (1 - t) * getattr(high, f) ** t for f in _QUANTITY_FIELDS}
+    mixed = {f: getattr(low, f) ** (1 - t) * getattr(high, f) ** t for f in QUANTITIES}
     return SramCost(**mixed, source=_joined(low.source, high.source))
 
 

@@ -83,6 +83,6 @@ def sram_cost(
     args = np.broadcast_arrays(node_nm, capacity_bits, word_bits, banks, ports)
     for i, (node, cap, word, bank, port) in enumerate(zip(*args, strict=True)):
         cost = cacti.query(cacti.SramConfig(float(node), int(cap), int(word), int(bank), int(port)))
-        out[i] = [cost.read_J, cost.write_J, cost.leak_W, cost.area_m2, cost.cycle_s]
+        out[i] = cost.values()
         sources.append(cost.source)
     return out, sources

@@ -44,7 +44,7 @@ GRID = {
     "ports": (1, 2),
     "capacity_bits": tuple(2**e for e in range(10, 26)),
 }
-QUANTITIES = ("read_J", "write_J", "leak_W", "area_m2", "cycle_s")
+QUANTITIES = cacti.QUANTITIES
 ENERGY = slice(0, 2)
 SIZE = slice(2, 4)  # leakage and area
 TABLE_FILE = "cacti_table.csv"
@@ -194,9 +194,13 @@ def lookup(node_nm, capacity_bits, word_bits, banks, ports, path: str | None = N
     t = ((node - nodes[n_lo]) / (nodes[n_lo + 1] - nodes[n_lo]))[:, None]
     out = np.zeros((len(node), len(QUANTITIES)))
     for ni, weight in ((n_lo, 1 - t), (n_lo + 1, t)):
-        v_lo = np.log(_at_node(arrays, axes, ni, w_lo, bi, pi, depth * lo))
-        v_hi = np.log(_at_node(arrays, axes, ni, w_hi, bi, pi, depth * hi))
-        out += weight * np.exp(v_lo + tw[:, None] * (v_hi - v_lo))
+        if not weight.any():  # every node on the grid: one side is enough
+            continue
+        value = _at_node(arrays, axes, ni, w_lo, bi, pi, depth * lo)
+        if tw.any():  # some width between two powers of two
+            v_hi = _at_node(arrays, axes, ni, w_hi, bi, pi, depth * hi)
+            value = value ** (1 - tw[:, None]) * v_hi ** tw[:, None]
+        out += weight * value
     # Below 8 bits: priced at 8 bits (hwcomponents-cacti's scaling).
     r = np.minimum(word / cacti.MIN_WORD_BITS, 1.0)
     out[:, ENERGY] *= (0.7 * r + 0.3)[:, None]
