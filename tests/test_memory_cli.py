@@ -16,21 +16,16 @@ from .memory_fixtures import tiny_trace
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _estimate(arch: str, trace: Path, out: Path, *options: str) -> int:
+    """``qsnn-mem estimate arch/ARCH.yaml --trace TRACE --out OUT [options]``; the exit code."""
+    args = [str(ROOT / "arch" / f"{arch}.yaml"), "--trace", str(trace), "--out", str(out)]
+    return main(["estimate", *args, *options])
+
+
 def test_estimate_writes_tables_and_prints_summary(tmp_path, capsys):
     trace = tiny_trace(tmp_path / "trace")
     out = tmp_path / "out"
-    code = main(
-        [
-            "estimate",
-            str(ROOT / "arch" / "pb-bmp.yaml"),
-            "--trace",
-            str(trace),
-            "--out",
-            str(out),
-            "--set",
-            "memories.0.word_bits=32",
-        ]
-    )
+    code = _estimate("pb-bmp", trace, out, "--set", "memories.0.word_bits=32")
     assert code == 0
     energy = pd.read_csv(out / "energy.csv")
     area = pd.read_csv(out / "area.csv")
@@ -52,50 +47,13 @@ def test_estimate_writes_tables_and_prints_summary(tmp_path, capsys):
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
     trace = tiny_trace(tmp_path / "trace")
     out = tmp_path / "out"
-    code = main(
-        [
-            "estimate",
-            str(ROOT / "arch" / "crossbar.yaml"),
-            "--trace",
-            str(trace),
-            "--out",
-            str(out),
-            "--set",
-            "memories.1.holds=[syn]",
-        ]
-    )
+    code = _estimate("crossbar", trace, out, "--set", "memories.1.holds=[syn]")
     assert code == 2
     err = capsys.readouterr().err
     assert "held by no memory" in err and len(err.strip().splitlines()) <= 2
     assert not out.exists()
-    assert (
-        main(
-            [
-                "estimate",
-                str(ROOT / "arch" / "crossbar.yaml"),
-                "--trace",
-                str(tmp_path / "missing"),
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
-    assert (
-        main(
-            [
-                "estimate",
-                str(ROOT / "arch" / "crossbar.yaml"),
-                "--trace",
-                str(trace),
-                "--out",
-                str(out),
-                "--set",
-                "tech_node_nm=7",
-            ]
-        )
-        == 2
-    )
+    assert _estimate("crossbar", tmp_path / "missing", out) == 2
+    assert _estimate("crossbar", trace, out, "--set", "tech_node_nm=7") == 2
     assert "tech_node_nm" in capsys.readouterr().err
     assert not out.exists()
 
