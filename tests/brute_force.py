@@ -76,8 +76,9 @@ class Counter:
     def __init__(self):
         self.rows = defaultdict(lambda: [0, 0, 0])
 
-    def add(self, key, accesses, elements, nonzero):
-        row = self.rows[key]
+    def add(self, key, accesses, elements, nonzero, traversal="any"):
+        """``key`` without the traversal: (phase, stage, layer, tensor, op, pattern, bits)."""
+        row = self.rows[(*key[:6], traversal, key[6])]
         row[0] += accesses
         row[1] += elements
         row[2] += nonzero
@@ -157,14 +158,29 @@ def count_backward(c, mode, k, spk_in, w_hat, sim, d_spk, err, err_state, below_
             c.add((*key, "write", "row", bits.grad), 1, n_out, row_nonzero(grad, i))
 
     if below_d_spk is not None:
-        for t in range(steps):
-            for j in range(n_out):
-                if mode == "dense" or err[t, j] != 0:
-                    key = (*ph, name, "weight", "read", "col", bits.weight)
-                    c.add(key, 1, n_in, col_nonzero(w_hat, j))
+        count_propagation(c, mode, name, err, w_hat, bits)
         below = f"fc{k}"
         c.add((*ph, below, "err", "write", "row", bits.error), steps, steps * n_in, nz(below_d_spk))
     return grad
+
+
+def count_propagation(c, mode, name, err, w_hat, bits):
+    """The error sent down, both variants: a column scatter per non-zero error, or a row gather
+    by every pre-synaptic neuron at each step with any non-zero error (every step, dense)."""
+    steps, n_out = err.shape
+    n_in = w_hat.shape[0]
+    key = ("train", "backward", name, "weight", "read")
+    for t in range(steps):
+        for j in range(n_out):
+            if mode == "dense" or err[t, j] != 0:
+                c.add((*key, "col", bits.weight), 1, n_in, col_nonzero(w_hat, j), "col")
+    for t in range(steps):
+        active = False
+        for j in range(n_out):
+            active = active or bool(err[t, j] != 0)
+        if mode == "dense" or active:
+            for i in range(n_in):
+                c.add((*key, "row", bits.weight), 1, n_out, row_nonzero(w_hat, i), "row")
 
 
 def count_update(c, mode, k, grad_q, code_before, code_after, bits):

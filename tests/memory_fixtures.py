@@ -43,7 +43,8 @@ def make_arch(encoding: str = "crossbar", **top) -> Arch:
 
 
 def tiny_trace(folder: Path, weight_bits: int = 2, density: float = 0.5) -> Path:
-    """fc1 (8x4 weights) with hand-countable accesses: 3 row reads, 2 column reads."""
+    """fc1 (8x4 weights) with hand-countable accesses: 3 forward row reads; backward, 2 column
+    reads (traversal col) or 8 row reads (traversal row)."""
     tensors = [
         synthetic.tensor_row("fc1", "weight", 8, 4, weight_bits, density),
         synthetic.tensor_row("fc1", "mem", 1, 4, 8, 0.5),
@@ -53,8 +54,12 @@ def tiny_trace(folder: Path, weight_bits: int = 2, density: float = 0.5) -> Path
         synthetic.access_row(
             "train", "forward", "fc1", "weight", "read", "row", weight_bits, 3, 4, density
         ),
+        # One error propagation, both variants: 2 column scatters or 8 row gathers (one step).
         synthetic.access_row(
-            "train", "backward", "fc1", "weight", "read", "col", weight_bits, 2, 8, density
+            "train", "backward", "fc1", "weight", "read", "col", weight_bits, 2, 8, density, "col"
+        ),
+        synthetic.access_row(
+            "train", "backward", "fc1", "weight", "read", "row", weight_bits, 8, 4, density, "row"
         ),
         synthetic.access_row("train", "forward", "fc1", "mem", "read", "elem", 8, 40, 1, 0.5),
         synthetic.access_row("train", "forward", "fc1", "mem", "write", "elem", 8, 40, 1, 0.5),

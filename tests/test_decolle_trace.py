@@ -1,6 +1,7 @@
 """DECOLLE access counts against an independent brute-force count with explicit loops."""
 
 import itertools
+import json
 from functools import partial
 
 import numpy as np
@@ -10,8 +11,10 @@ import torch
 
 from qsnn_mem import quant
 from qsnn_mem.decolle_config import DecolleWorkload
+from qsnn_mem.memory.accesses import ACCESS_COLUMNS, load_trace
 from qsnn_mem.trace import decolle_rules as rules
 from qsnn_mem.trace.decolle_tracer import DecolleTracer
+from qsnn_mem.trace.output import write_trace
 from qsnn_mem.trace.table import AccessTable
 from qsnn_mem.train_decolle import DecolleNet, run_window
 
@@ -157,7 +160,7 @@ def tiny_cfg():
 
 
 @pytest.mark.parametrize("mode", ["event", "dense"])
-def test_counts_match_brute_force(mode):
+def test_counts_match_brute_force(mode, tmp_path):
     cfg = tiny_cfg()
     net = DecolleNet(cfg, (2, 6, 6), 3, torch.device("cpu"))
     tracer = DecolleTracer(cfg, mode)
@@ -196,6 +199,13 @@ def test_counts_match_brute_force(mode):
     for stage in ("forward", "backward", "update"):
         assert got[got.stage == stage].nonzero.sum() > 0, stage
     assert tracer.normalisers()["train_samples"] == 2 and tracer.infer_samples == 2
+    # Local learning sends no error down through the kernels: no traversal variants to offer.
+    assert set(got.traversal) == {"any"}
+    assert got.query("stage == 'backward' and tensor == 'weight'").empty
+    write_trace(tmp_path, tracer)
+    assert list(pd.read_csv(tmp_path / "accesses.csv").columns) == list(ACCESS_COLUMNS)
+    assert json.loads((tmp_path / "trace.json").read_text())["format_version"] == 2
+    load_trace(tmp_path)  # the estimator accepts it
 
 
 def test_conv_geometry_by_hand():

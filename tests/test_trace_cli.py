@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from qsnn_mem.cli import main
+from qsnn_mem.memory.accesses import load_trace
 
 SMALL = ["--set", "nb_epochs=3", "--set", "nb_hidden=40", "--set", "nb_outputs=250", "-q"]
 
@@ -20,8 +21,8 @@ def traced(tmp_path_factory):
 def test_trace_writes_the_tables(traced):
     acc = pd.read_csv(traced / "accesses.csv")
     assert list(acc.columns) == [
-        "phase", "stage", "layer", "tensor", "op", "pattern", "bits", "accesses", "elements",
-        "nonzero",
+        "phase", "stage", "layer", "tensor", "op", "pattern", "traversal", "bits", "accesses",
+        "elements", "nonzero",
     ]  # fmt: skip
     assert set(acc.phase) == {"train", "infer"}
     assert set(acc.stage) == {"forward", "backward", "update"}
@@ -30,7 +31,17 @@ def test_trace_writes_the_tables(traced):
     # Three epochs of 250 steps: each layer's state is read and written once per step.
     mem = acc.query("phase == 'train' and stage == 'forward' and tensor == 'mem'")
     assert set(mem.accesses) == {3 * 250}
+    # fc2 sends its errors down to fc1, counted both as row gathers and as column scatters.
+    variants = acc[acc.traversal != "any"]
+    assert sorted(zip(variants.layer, variants.pattern, variants.traversal, strict=True)) == [
+        ("fc2", "col", "col"), ("fc2", "row", "row")
+    ]  # fmt: skip
+    assert set(variants.stage) == {"backward"} and set(variants.tensor) == {"weight"}
+    gather = variants[variants.traversal == "row"].iloc[0]
+    assert gather.elements == gather.accesses * 250  # a row of fc2 holds 250 weights
     info = json.loads((traced / "trace.json").read_text())
+    assert info["format_version"] == 2
+    load_trace(traced)  # the estimator accepts it
     assert info["normalisers"] == {
         "train_epochs": 3, "train_samples": 3, "infer_samples": 1, "time_steps": 250
     }  # fmt: skip
@@ -67,6 +78,10 @@ def test_dense_mode_reads_every_synapse(tmp_path):
     w = acc.query("stage == 'forward' and layer == 'fc1' and tensor == 'weight'").iloc[0]
     assert (w.accesses, w.elements) == (3 * 250 * 700, 3 * 250 * 700 * 40)
     assert set(acc.phase) == {"train"}
+    back = acc.query("stage == 'backward' and tensor == 'weight'").set_index("traversal")
+    assert back.loc["row", "accesses"] == 3 * 250 * 40  # every fc2 row every step
+    assert back.loc["col", "accesses"] == 3 * 250 * 250  # every fc2 column every step
+    assert back.loc["row", "nonzero"] == back.loc["col", "nonzero"]
 
 
 @pytest.mark.parametrize(

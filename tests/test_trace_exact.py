@@ -10,6 +10,7 @@ from qsnn_mem.config import SmileWorkload
 from qsnn_mem.models.smile import SmileNet
 from qsnn_mem.optim import Adamax
 from qsnn_mem.trace import SmileTracer
+from qsnn_mem.trace import smile_rules as rules
 from qsnn_mem.trace.table import STORED_FLOAT_BITS
 
 from .brute_force import brute_force_epoch, brute_force_inference
@@ -20,7 +21,7 @@ def nonzero_rows(rows):
 
 
 def tracer_rows(tracer):
-    return nonzero_rows({r[:7]: list(r[7:]) for r in tracer.table.rows()})
+    return nonzero_rows({r[:8]: list(r[8:]) for r in tracer.table.rows()})
 
 
 def bits_of(cfg, last):
@@ -53,15 +54,16 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("mode", ["event", "dense"])
-@pytest.mark.parametrize(("seed", "extra"), CASES)
-def test_tracer_equals_brute_force(mode, seed, extra):
+def trace_and_count(mode, seed, extra):
+    """Three epochs and an inference, traced and brute-force counted; also the number of
+    (epoch, layer) error matrices with an all-zero step (where row gathers are skipped)."""
     cfg, x, target = small_case(seed, **extra)
     net = SmileNet(cfg, torch.device("cpu"), "fused")
     opt = Adamax(net.weights, lr=cfg.lr, stored=net.stored_forms())
     tracer = SmileTracer(cfg, mode)
     brute = {}
     saw_spikes = saw_updates = False
+    idle_steps = 0
     for _ in range(3):
         generator = torch.Generator()
         generator.set_state(net.grad_quant.generator.get_state())
@@ -80,12 +82,48 @@ def test_tracer_equals_brute_force(mode, seed, extra):
             brute[key] = [a + b for a, b in zip(brute.get(key, [0, 0, 0]), value, strict=True)]
         saw_spikes |= any(rec.spike_count > 0 for rec in res.layers)
         saw_updates |= any(int(c[0]) > 0 for c in opt.last_counts)
+        idle_steps += int((~res.layers[-1].error.ne(0).any(1)).sum())
     layers = tracer.trace_inference(net, x)
     inference = brute_force_inference(cfg, x, [rec.weight for rec in layers], mode, bits_of(cfg, 1))
     for key, value in inference.rows.items():
         brute[key] = value
     assert saw_spikes and saw_updates  # the case exercises what it counts
-    assert tracer_rows(tracer) == nonzero_rows(brute)
+    return tracer_rows(tracer), nonzero_rows(brute), idle_steps
+
+
+@pytest.mark.parametrize("mode", ["event", "dense"])
+@pytest.mark.parametrize(("seed", "extra"), CASES)
+def test_tracer_equals_brute_force(mode, seed, extra):
+    ours, theirs, _ = trace_and_count(mode, seed, extra)
+    assert ours == theirs
+    # Error propagation is traced both ways, for the one layer that sends errors down.
+    weight_reads = [k for k in theirs if k[1:5] == ("backward", "fc2", "weight", "read")]
+    assert sorted((k[5], k[6]) for k in weight_reads) == [("col", "col"), ("row", "row")]
+
+
+def test_row_gathers_skip_steps_without_errors(monkeypatch):
+    """A rule that gathers at every step instead of at steps with a non-zero error would be
+    caught: the case has all-zero error steps, and the mutant's counts differ."""
+    original = rules.count_propagation
+
+    def every_step(table, mode, k, rec, bits):
+        original(table, mode, k, rec, bits)
+        steps, n_in = rec.spikes_in.shape
+        idle = steps - int(rec.error.ne(0).any(1).sum())
+        n = idle * n_in
+        table.add(
+            "train", "backward", rules.layer_name(k), "weight", "read", "row", bits.weight, n,
+            n * rec.weight.shape[1], idle * rec.weight_nonzero, traversal="row",
+        )  # fmt: skip
+
+    seed, extra = CASES[0]
+    ours, theirs, idle = trace_and_count("event", seed, extra)
+    assert idle > 0 and ours == theirs
+    monkeypatch.setattr(rules, "count_propagation", every_step)
+    mutant, theirs, _ = trace_and_count("event", seed, extra)
+    assert mutant != theirs
+    key = ("train", "backward", "fc2", "weight", "read", "row", "row", 2)  # 2-bit weights
+    assert mutant[key][0] - theirs[key][0] == idle * 5  # fc2 has 5 pre-synaptic neurons
 
 
 def test_hand_worked_layer():
@@ -104,7 +142,8 @@ def test_hand_worked_layer():
     x = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     tracer = SmileTracer(cfg, "event")
     tracer.trace_inference(net, x)
-    rows = {r[:7]: r[7:] for r in tracer.table.rows()}
+    rows = {(*r[:6], r[7]): r[8:] for r in tracer.table.rows()}  # all traversal "any"
+    assert {r[6] for r in tracer.table.rows()} == {"any"}
     assert rows[("infer", "forward", "fc1", "input", "read", "elem", 1)] == (3, 3, 3)
     assert rows[("infer", "forward", "fc1", "weight", "read", "row", 2)] == (3, 6, 3)
     assert rows[("infer", "forward", "fc1", "syn", "read", "row", 8)] == (3, 6, 0 + 1 + 1)

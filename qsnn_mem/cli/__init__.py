@@ -19,6 +19,7 @@ from . import train, trace  # noqa: F401  isort: skip
 from . import estimate, cacti  # noqa: F401  isort: skip
 from . import prepare  # noqa: F401  isort: skip
 from . import sweep, report  # noqa: F401  isort: skip
+from . import synth, paper  # noqa: F401  isort: skip
 
 _err = Console(stderr=True, highlight=False)
 

@@ -1,9 +1,12 @@
 """Reading a trace folder (written by ``qsnn-mem trace``) into checked, typed tables.
 
-The contract: ``accesses.csv`` (phase, stage, layer, tensor, op, pattern, bits, accesses,
-elements, nonzero), ``tensors.csv`` (layer, tensor, shape, rows, cols, bits, elements, nonzero,
-kernel, unrolled_rows, unrolled_cols, unrolled_nonzero) and ``trace.json`` (workload, mode,
-normalisers). Only these are read; other files and keys are ignored.
+The contract (format version 2): ``accesses.csv`` (phase, stage, layer, tensor, op, pattern,
+traversal, bits, accesses, elements, nonzero), ``tensors.csv`` (layer, tensor, shape, rows, cols,
+bits, elements, nonzero, kernel, unrolled_rows, unrolled_cols, unrolled_nonzero) and
+``trace.json`` (format_version, workload, mode, normalisers). Only these are read; other files
+and keys are ignored. ``traversal`` ``row`` / ``col`` rows are the two alternative counts of one
+error propagation (backward weight reads, as a gather or a scatter); a trace has both or neither
+for each (phase, layer). Kept torch-free: the estimator imports it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ ACCESS_COLUMNS = (
     "tensor",
     "op",
     "pattern",
+    "traversal",
     "bits",
     "accesses",
     "elements",
@@ -50,8 +54,16 @@ ALLOWED = {
     "stage": ("forward", "backward", "update"),
     "op": ("read", "write"),
     "pattern": ("row", "col", "elem"),
+    "traversal": ("any", "row", "col"),
     "tensor": TENSORS,
 }
+# Version of the trace files this reader understands (trace.json's "format_version").
+FORMAT_VERSION = 2
+VERSION_HINT = (
+    "traces written before the traversal column lack the row-gather counts, re-run qsnn-mem trace"
+)
+# The one kind of row a traversal variant may be: (stage, tensor, op), pattern = traversal.
+VARIANT_ROW = ("backward", "weight", "read")
 INT_COLUMNS = ("bits", "accesses", "elements", "nonzero")
 TENSOR_INT_COLUMNS = (
     "rows",
@@ -83,25 +95,12 @@ def load_trace(folder: str | os.PathLike) -> Trace:
     root = Path(folder)
     if not root.is_dir():
         raise QsnnError(f"trace folder {root} not found (expected the output of qsnn-mem trace)")
+    # trace.json first: an old version is named as such, not as a missing column.
+    meta, norm = _read_meta(root / "trace.json")
     acc = _read_csv(root / "accesses.csv", ACCESS_COLUMNS, INT_COLUMNS)
     ten = _read_csv(root / "tensors.csv", TENSOR_COLUMNS, TENSOR_INT_COLUMNS)
-    meta_file = root / "trace.json"
-    if not meta_file.is_file():
-        raise QsnnError(f"{meta_file}: file not found")
-    try:
-        meta = json.loads(meta_file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise QsnnError(f"{meta_file}: not valid JSON: {exc}") from None
-    norm = meta.get("normalisers") if isinstance(meta, dict) else None
-    if not isinstance(norm, dict):
-        raise QsnnError(f"{meta_file}: missing field 'normalisers'")
-    for key in NORMALISERS:
-        value = norm.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise QsnnError(
-                f"{meta_file}: field 'normalisers.{key}' = {value!r} (allowed: an integer >= 0)"
-            )
     _check_values(root / "accesses.csv", acc)
+    _check_variants(root / "accesses.csv", acc)
     _check_values(root / "tensors.csv", ten[["tensor"]])
     ten["kernel"] = ten["kernel"].map(_as_bool(root / "tensors.csv"))
     _check_consistency(root, acc, ten)
@@ -111,8 +110,68 @@ def load_trace(folder: str | os.PathLike) -> Trace:
         str(meta.get("mode", "event")),
         acc,
         ten,
-        {k: int(norm[k]) for k in NORMALISERS},
+        norm,
     )
+
+
+def _read_meta(file: Path) -> tuple[dict, dict[str, int]]:
+    """trace.json, checked: its format version and normalisers."""
+    if not file.is_file():
+        raise QsnnError(f"{file}: file not found")
+    try:
+        meta = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise QsnnError(f"{file}: not valid JSON: {exc}") from None
+    _check_version(file, meta)
+    norm = meta.get("normalisers")
+    if not isinstance(norm, dict):
+        raise QsnnError(f"{file}: missing field 'normalisers'")
+    for key in NORMALISERS:
+        value = norm.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise QsnnError(
+                f"{file}: field 'normalisers.{key}' = {value!r} (allowed: an integer >= 0)"
+            )
+    return meta, {k: int(norm[k]) for k in NORMALISERS}
+
+
+def _check_version(file: Path, meta) -> None:
+    if not isinstance(meta, dict):
+        raise QsnnError(f"{file}: not a JSON object")
+    version = meta.get("format_version", 1)  # version 1 had no such field
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise QsnnError(
+            f"{file}: field 'format_version' = {version!r} "
+            f"(allowed: {FORMAT_VERSION}; {VERSION_HINT})"
+        )
+
+
+def _check_variants(file: Path, acc: pd.DataFrame) -> None:
+    """Row/col variants only on backward weight reads of that pattern, and always in pairs."""
+    variant = acc["traversal"] != "any"
+    stage, tensor, op = VARIANT_ROW
+    allowed = (
+        (acc["stage"] == stage)
+        & (acc["tensor"] == tensor)
+        & (acc["op"] == op)
+        & (acc["pattern"] == acc["traversal"])
+    )
+    misplaced = variant & ~allowed
+    if misplaced.any():
+        row = int(np.flatnonzero(misplaced)[0])
+        raise QsnnError(
+            f"{file}: column 'traversal' = {acc['traversal'].iloc[row]!r} in row {row + 2} "
+            "(allowed: any; row and col only on backward weight reads of that pattern)"
+        )
+    present = acc[variant].groupby(["phase", "layer"])["traversal"].agg(frozenset)
+    for (phase, layer), kinds in present.items():
+        if len(kinds) < 2:
+            (have,) = kinds
+            lacking = "col" if have == "row" else "row"
+            raise QsnnError(
+                f"{file}: layer '{layer}' ({phase}) has a traversal '{have}' row but no "
+                f"'{lacking}' row (both variants of an error propagation are needed)"
+            )
 
 
 def _read_csv(file: Path, columns: tuple[str, ...], ints: tuple[str, ...]) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..errors import QsnnError
 from ..schema import apply_overrides, read_yaml, validate
+from . import encodings
 
 # The tracer's tensor vocabulary (docs/design: one vocabulary everywhere).
 TENSORS = (
@@ -29,12 +30,18 @@ TENSORS = (
     "feedback",
     "input",
 )
-ENCODINGS = ("crossbar", "pb-csr", "pb-bmp", "rle", "functional")
+ENCODINGS = encodings.ENCODINGS
 NODE_RANGE_NM = (22.0, 90.0)  # CACTI 7's technology files; also the table's range
+WEIGHT_ONLY = ("synapses_per_access", "propagation", "bitmap_bits", "run_bits", "conv_storage")
 
 
 class Memory(BaseModel):
-    """One on-chip memory: an SRAM macro or a register file, and the tensors it holds."""
+    """One on-chip memory: an SRAM macro or a register file, and the tensors it holds.
+
+    A memory holding weights is a set of physical arrays, one per role its encoding needs
+    (values; bitmap; row pointers; column indices; runs; per-pixel pointers), each sized to
+    what it holds and priced at its own width and depth.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,30 +50,63 @@ class Memory(BaseModel):
     kind: Literal["sram", "regfile"] = "sram"
     """``sram`` (priced by CACTI 7 or its table) or ``regfile`` (flip-flop register file, priced
     per bit from published numbers)."""
-    word_bits: int = Field(ge=1, le=1024)
-    """Bits read or written per access; ``⌊word_bits / bits⌋`` values are packed per word."""
+    word_bits: int | None = Field(default=None, ge=1, le=1024)
+    """Bits per access of a memory without weights (``⌊word_bits / bits⌋`` values per word), or
+    of every array of a weight memory with ``synapses_per_access: packed``."""
+    synapses_per_access: int | Literal["packed"] = Field(default=1)
+    """Weight memories: synapses one value access serves, P (the value array is P·b bits wide,
+    index and run arrays P fields wide); 1 is the ISCAS 2020 design. ``packed``: every array
+    has ``word_bits``-bit words packed with as many fields as fit."""
+    propagation: Literal["auto", "row", "col"] = "auto"
+    """Weight memories: how the backward pass propagates errors through the weights: ``row``
+    (gather: each pre-synaptic neuron reads its outgoing row), ``col`` (scatter: each non-zero
+    error reads its incoming column) or ``auto`` (the cheaper, per layer and trace)."""
+    bitmap_bits: int = Field(default=8, ge=1, le=1024)
+    """PB-BMP: bits per bitmap word (positions tested per bitmap read in a row walk)."""
+    run_bits: int = Field(default=4, ge=1, le=16)
+    """RLE: zero-run field width."""
+    conv_storage: Literal["kernel-shared", "unrolled"] = "kernel-shared"
+    """Convolution kernels in an encoding other than ``functional``: ``kernel-shared`` (the
+    kernel's entries plus a pointer per input pixel; the transposed pass walks kernel rows)
+    or ``unrolled`` (every synapse of the unrolled matrix indexed, Loihi-like)."""
+    arrays: dict[str, Literal["sram", "regfile"]] = Field(default_factory=dict)
+    """Kind of individual arrays where it differs from ``kind``, e.g. ``{pointers: regfile}``."""
     depth: int | Literal["auto"] = "auto"
     """Words in the whole memory (all banks together), or ``auto``: exactly what the held
-    tensors need at the run's bitwidths (rounded up to a multiple of ``banks``)."""
+    tensors need at the run's bitwidths (rounded up to a multiple of ``banks``). A weight
+    memory's explicit depth applies to its value array; its metadata arrays are sized to what
+    they hold."""
     banks: int = 1
     """Independent banks; each serves one access per port per cycle (1, 2, 4 or 8)."""
     ports: int = Field(default=1, ge=1, le=2)
     """Read-write ports per bank (1 or 2)."""
     holds: list[str] = Field(min_length=1)
     """Tensors stored here: vocabulary names (``weight``) or layer-qualified (``fc1.weight``)."""
-    encoding: Literal["crossbar", "pb-csr", "pb-bmp", "rle", "functional"] | None = None
-    """How weight matrices are stored (required if the memory holds weights, else not allowed):
-    ``crossbar`` dense; ``pb-csr`` row pointers + (index, value) lists; ``pb-bmp`` row pointers +
-    bitmap + non-zero values; ``rle`` row pointers + (zero-run, value) pairs; ``functional``
-    convolution kernels only, connectivity computed (other weights priced as crossbar)."""
-    run_bits: int = Field(default=4, ge=1, le=16)
-    """Zero-run field width of the ``rle`` encoding (ignored by the others)."""
+    encoding: str | None = None
+    """How weight matrices are stored (required if the memory holds weights, else not
+    allowed): ``crossbar`` dense; ``pb-csr`` row pointers + column indices + values; ``pb-bmp``
+    row pointers + bitmap + non-zero values; ``rle`` row pointers + (zero-run, value) entries;
+    ``functional`` convolution kernels only, connectivity computed."""
 
     @field_validator("banks")
     @classmethod
     def _banks_power_of_two(cls, v: int) -> int:
         if v not in (1, 2, 4, 8):
             raise ValueError("banks must be 1, 2, 4 or 8")
+        return v
+
+    @field_validator("synapses_per_access")
+    @classmethod
+    def _at_least_one(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and not 1 <= v <= 256:
+            raise ValueError(f"synapses_per_access = {v} (allowed: 1-256, or packed)")
+        return v
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str | None) -> str | None:
+        if v is not None and v not in ENCODINGS:
+            raise ValueError(f"unknown encoding '{v}' (allowed: {', '.join(ENCODINGS)})")
         return v
 
     @field_validator("holds")
@@ -83,23 +123,55 @@ class Memory(BaseModel):
             raise ValueError("a tensor is listed twice")
         return v
 
+    @property
+    def holds_weights(self) -> bool:
+        return any(item.rsplit(".", 1)[-1] == "weight" for item in self.holds)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The physical arrays of this memory."""
+        if self.encoding is None:
+            return ("values",)
+        module = encodings.REGISTRY[self.encoding]
+        roles = [encodings.ROLES[r] for r in module.ROLES_USED]
+        if not encodings.kernels_only(self.encoding) and self.conv_storage == "kernel-shared":
+            roles.append("pixels")
+        return tuple(roles)
+
     @model_validator(mode="after")
-    def _encoding_only_for_weights(self) -> Memory:
-        has_weight = any(item.rsplit(".", 1)[-1] == "weight" for item in self.holds)
-        if has_weight and self.encoding is None:
+    def _fields_fit_the_contents(self) -> Memory:
+        where = f"memory '{self.name}'"
+        if self.holds_weights and self.encoding is None:
             raise ValueError(
-                f"memory '{self.name}' holds weights but has no encoding "
-                f"(allowed: {', '.join(ENCODINGS)})"
+                f"{where} holds weights but has no encoding (allowed: {', '.join(ENCODINGS)})"
             )
-        if not has_weight and self.encoding is not None:
+        if not self.holds_weights:
+            if self.encoding is not None:
+                raise ValueError(
+                    f"{where} has encoding '{self.encoding}' but holds no weights "
+                    "(encodings apply to weight matrices)"
+                )
+            wrong = sorted(set(WEIGHT_ONLY) & self.model_fields_set)
+            if wrong:
+                raise ValueError(f"{where}: field '{wrong[0]}' applies to weight memories only")
+            if self.word_bits is None:
+                raise ValueError(f"{where}: field 'word_bits' is required (bits per access)")
+        elif self.synapses_per_access == "packed" and self.word_bits is None:
+            raise ValueError(f"{where}: synapses_per_access 'packed' needs word_bits")
+        elif self.synapses_per_access != "packed" and self.word_bits is not None:
             raise ValueError(
-                f"memory '{self.name}' has encoding '{self.encoding}' but holds no "
-                "weights (encodings apply to weight matrices)"
+                f"{where}: field 'word_bits' = {self.word_bits} does not apply with "
+                f"synapses_per_access = {self.synapses_per_access} (the value array is "
+                "synapses_per_access x weight bits wide); write synapses_per_access: packed "
+                "to pack values into word_bits-bit words"
+            )
+        unknown = sorted(set(self.arrays) - set(self.roles))
+        if unknown:
+            raise ValueError(
+                f"{where}: field 'arrays' names '{unknown[0]}' (allowed: {', '.join(self.roles)})"
             )
         if isinstance(self.depth, int) and self.depth < self.banks:
-            raise ValueError(
-                f"memory '{self.name}': depth {self.depth} is smaller than its {self.banks} banks"
-            )
+            raise ValueError(f"{where}: depth {self.depth} is smaller than its {self.banks} banks")
         return self
 
 

@@ -5,10 +5,11 @@ binary needs a newer glibc than ours, its Python package needs Python 3.12; we u
 build downloads that wheel with pip, unpacks it into the user cache folder and runs ``make opt``.
 
 One SRAM is described by :class:`SramConfig`; :func:`query` returns its :class:`SramCost` (SI
-units) by the four rules in its docstring: CACTI at its calibrated nodes only, widths between
-powers of two interpolated, each capacity priced with the organisation CACTI chose for the power
-of two above it, and a fallback where CACTI finds no organisation. Every CACTI run is cached
-on disk by its input text, so a configuration runs once.
+units) by the rules in its docstring (docs/sram.md): CACTI at its calibrated nodes only, widths
+between powers of two interpolated, words below 8 bits priced as 8-bit words of the same
+capacity, capacities between powers of two interpolated between CACTI's own optima made
+non-decreasing in size, and a fallback where CACTI finds no organisation. Every CACTI run is
+cached on disk by its input text, so a configuration runs once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
 from ..errors import QsnnError
 from ..io import ensure_dir, write_json
@@ -35,14 +35,9 @@ CACTI_ID = f"cacti7-{WHEEL_NAME}-{WHEEL_VERSION}"
 NODES_NM = (22, 32, 45, 65, 90)  # CACTI 7's technology files; query() interpolates between them
 MAX_FALLBACK_DOUBLINGS = 6
 MIN_CAPACITY_BITS = 1024  # smaller arrays are scaled from this size (query(), rule 3)
-MIN_WORD_BITS = 8
+MIN_EXP = MIN_CAPACITY_BITS.bit_length() - 1  # the first power of two CACTI is run at
+MIN_WORD_BITS = 8  # narrower words are priced as 8-bit words of the same capacity (rule 2)
 SMALL_ENERGY_EXP = 0.78  # energy ∝ capacity^0.78 when scaling sizes (hwcomponents-cacti's rule)
-
-# CACTI's array organisation: its input names (to force one) and output columns (the chosen one).
-ORG_FIELDS = ("Ndwl", "Ndbl", "Nspd", "Ndcm", "Ndsam1", "Ndsam2")
-_ORG_COLUMNS = ("Ndwl", "Ndbl", "Nspd", "Ndcm", "Ndsam_level_1", "Ndsam_level_2")
-_ORG_DEFAULTS = {"Ndwl": 1, "Ndbl": 1, "Nspd": 0, "Ndcm": 1, "Ndsam1": 0, "Ndsam2": 0}
-Org = tuple[float, ...]
 
 # The settings of every run: a scratchpad ("ram"), low-standby-power ITRS cells (the default of
 # hwcomponents-cacti, so our numbers match what Accelergy/AccelForge users see), 300 K, and the
@@ -151,13 +146,8 @@ class SramCost:
 
 
 QUANTITIES = ("read_J", "write_J", "leak_W", "area_m2", "cycle_s")  # SramCost's numbers
-
-
-class Run(NamedTuple):
-    """One CACTI run: its cost and the array organisation it used."""
-
-    cost: SramCost
-    org: Org
+# Made non-decreasing in capacity (rule 3); cycle time is left as CACTI gives it.
+MONOTONE = ("read_J", "write_J", "leak_W", "area_m2")
 
 
 class CactiFailed(Exception):
@@ -249,14 +239,9 @@ def _download_wheel(folder: Path) -> Path:
     return wheels[0]
 
 
-def config_text(cfg: SramConfig, org: Org | None = None) -> str:
-    """The CACTI input for ``cfg`` (whole-byte word); ``org`` forces the array organisation."""
-    text = _BASE_CFG
-    if org is not None:
-        text = text.replace('-Force cache config - "false"', '-Force cache config - "true"')
-        for name, value in zip(ORG_FIELDS, org, strict=True):
-            text = text.replace(f"\n-{name} {_ORG_DEFAULTS[name]}\n", f"\n-{name} {value:g}\n")
-    return text + (
+def config_text(cfg: SramConfig) -> str:
+    """The CACTI input for ``cfg`` (whole-byte word)."""
+    return _BASE_CFG + (
         f"-size (bytes) {cfg.capacity_bits // 8}\n"
         f"-block size (bytes) {cfg.word_bits // 8}\n"
         f"-output/input bus width {cfg.word_bits}\n"
@@ -266,13 +251,13 @@ def config_text(cfg: SramConfig, org: Org | None = None) -> str:
     )
 
 
-def run_raw(cfg: SramConfig, org: Org | None = None, timeout_s: float = 300) -> Run:
-    """Run the CACTI binary once for ``cfg`` (no cache, no fallback)."""
+def run_raw(cfg: SramConfig, timeout_s: float = 300) -> SramCost:
+    """Run the CACTI binary once for ``cfg``: its own optimum (no cache, no fallback)."""
     if not is_built():
         raise QsnnError(f"CACTI is not built in {cacti_dir()} (run: qsnn-mem cacti build)")
     with tempfile.TemporaryDirectory(prefix="cacti-") as tmp:
         infile = Path(tmp) / "sram.cfg"
-        infile.write_text(config_text(cfg, org))
+        infile.write_text(config_text(cfg))
         # CACTI reads tech_params/ relative to the working folder, so run it from its own folder.
         done = subprocess.run(
             [str(binary_path()), "-infile", str(infile)],
@@ -293,13 +278,13 @@ def run_raw(cfg: SramConfig, org: Org | None = None, timeout_s: float = 300) -> 
         return _parse_csv(out.read_text(), cfg)
 
 
-def _parse_csv(text: str, cfg: SramConfig) -> Run:
+def _parse_csv(text: str, cfg: SramConfig) -> SramCost:
     lines = [line for line in text.splitlines() if line.strip()]
     header = [h.strip() for h in lines[0].split(",")]
     values = [v.strip() for v in lines[-1].split(",")]
     row = dict(zip(header, values, strict=False))
     try:
-        cost = SramCost(
+        return SramCost(
             read_J=float(row["Dynamic read energy (nJ)"]) * 1e-9,
             write_J=float(row["Dynamic write energy (nJ)"]) * 1e-9,
             leak_W=float(row["Standby leakage per bank(mW)"]) * 1e-3 * cfg.banks,
@@ -307,10 +292,8 @@ def _parse_csv(text: str, cfg: SramConfig) -> Run:
             cycle_s=float(row["Random cycle time (ns)"]) * 1e-9,
             source="cacti7",
         )
-        org = tuple(float(row[k]) for k in _ORG_COLUMNS)
     except (KeyError, ValueError) as exc:
         raise QsnnError(f"cannot parse CACTI output for {cfg}: {exc}") from None
-    return Run(cost, org)
 
 
 def _cache_file(cfg_text: str) -> Path:
@@ -318,41 +301,40 @@ def _cache_file(cfg_text: str) -> Path:
     return cache_root() / "cacti-results" / f"{key}.json"
 
 
-def cached_run(cfg: SramConfig, org: Org | None = None) -> Run:
+def cached_run(cfg: SramConfig) -> SramCost:
     """run_raw() with an on-disk cache keyed by the configuration text and the CACTI version."""
-    file = _cache_file(config_text(cfg, org))
+    file = _cache_file(config_text(cfg))
     if file.is_file():
         data = json.loads(file.read_text())
         if data.get("failed"):
             raise CactiFailed(cfg)
-        if "org" in data:  # entries without the organisation predate it: run again
-            return Run(SramCost(**data["cost"]), tuple(data["org"]))
+        return SramCost(**data["cost"])
     try:
-        result = run_raw(cfg, org)
+        cost = run_raw(cfg)
     except CactiFailed:
         write_json(file, {"failed": True})
         raise
-    write_json(file, {"cost": asdict(result.cost), "org": list(result.org)})
-    return result
+    write_json(file, {"cost": asdict(cost)})
+    return cost
 
 
 def query(cfg: SramConfig) -> SramCost:
-    """The cost of ``cfg`` from CACTI 7, following four documented rules (docs/memory.md).
+    """The cost of ``cfg`` from CACTI 7, following four documented rules (docs/sram.md).
 
     1. **Nodes.** CACTI is run only at its calibrated nodes (22, 32, 45, 65, 90 nm); between
        two, every output is interpolated linearly in the node (as hwcomponents-cacti does).
     2. **Widths.** A width between two powers of two is priced at both, at the same depth, and
-       interpolated geometrically (log value linear in log width). Widths below 8 bits are
-       priced at 8 bits, energy × ``0.7·w/8 + 0.3``, area and leakage × ``w/8``
-       (hwcomponents-cacti's rule for widths it cannot hand to CACTI).
-    3. **Capacities.** A power-of-two capacity gets CACTI's own optimum. A capacity inside
-       (2^k, 2^(k+1)) is run with the array organisation CACTI chose for 2^(k+1) forced (that
-       macro with rows left out). CACTI's own choice jumps between organisations from one
-       size to the next (read energy by up to ~50 % between sizes 9 % apart); within one
-       organisation cost is smooth in size, so steps remain only where a power of two is
-       crossed. Arrays below 1 kbit are priced from 1 kbit: energy ∝ capacity^0.78, area and
-       leakage ∝ capacity (hwcomponents-cacti's rule); so is a whole cell, from its top, when
-       CACTI cannot apply the top's organisation at the cell's lower edge (too few rows).
+       interpolated geometrically (log value linear in log width). A word below 8 bits is one
+       column-muxed slice of a row: each access still drives a whole word line and swings
+       every bitline on it, so a w-bit array of depth D costs what CACTI gives for the same
+       capacity D·w in 8-bit words.
+    3. **Capacities.** CACTI's own optima at the powers of two from 1 kbit up are made
+       non-decreasing in capacity (a running maximum of read and write energy, leakage and
+       area; its ED²-optimal choice is occasionally cheaper at a larger size), and a capacity
+       between two powers of two is interpolated geometrically between them (log value linear
+       in log capacity), so cost is continuous in capacity. Cycle time is interpolated the
+       same way between CACTI's own values. Arrays below 1 kbit are priced from 1 kbit:
+       energy ∝ capacity^0.78, area and leakage ∝ capacity (hwcomponents-cacti's rule).
     4. **Fallback.** Where CACTI finds no organisation at a power of two (small arrays in many
        banks) the capacity is doubled until it does (at most 6 times) and scaled back by rule
        3's exponents.
@@ -377,119 +359,89 @@ def _query_at_node(cfg: SramConfig) -> SramCost:
     """Rule 2 at a calibrated node."""
     depth = max(1, -(-cfg.capacity_bits // cfg.word_bits))
 
-    def at_width(word: int) -> SramCost:
-        return cell_cost(cfg.node_nm, depth * word, word, cfg.banks, cfg.ports)
+    def at_width(word: int, capacity: int) -> SramCost:
+        return capacity_cost(cfg.node_nm, capacity, word, cfg.banks, cfg.ports)
 
     if cfg.word_bits < MIN_WORD_BITS:
-        cost = at_width(MIN_WORD_BITS)
-        r = cfg.word_bits / MIN_WORD_BITS
-        return _scaled(cost, energy=0.7 * r + 0.3, size=r, source=cost.source)
+        return at_width(MIN_WORD_BITS, depth * cfg.word_bits)
     lo = 1 << (cfg.word_bits.bit_length() - 1)
-    low = at_width(lo)
+    low = at_width(lo, depth * lo)
     if lo == cfg.word_bits:
         return low
-    high = at_width(2 * lo)
-    t = math.log2(cfg.word_bits / lo)
-    mixed = {f: getattr(low, f) ** (1 - t) * getattr(high, f) ** t for f in QUANTITIES}
-    return SramCost(**mixed, source=_joined(low.source, high.source))
+    high = at_width(2 * lo, depth * 2 * lo)
+    return _geometric(low, high, math.log2(cfg.word_bits / lo))
 
 
-def cell_cost(
+def capacity_cost(
     node_nm: float, capacity_bits: int, word_bits: int, banks: int, ports: int
 ) -> SramCost:
-    """Rules 3 and 4 at a calibrated node and power-of-two width."""
+    """Rule 3 at a calibrated node and power-of-two width of at least 8 bits."""
     capacity = max(capacity_bits, MIN_CAPACITY_BITS)
-    k = math.floor(math.log2(capacity))
-    if capacity == 1 << k:
-        head, priced = _optimum(node_nm, capacity, word_bits, banks, ports)
-        return _from(head.cost, capacity_bits, priced, capacity)
-    org = _cell_organisation(node_nm, k, word_bits, banks, ports)
-    if org is not None:
-        try:
-            return cached_run(SramConfig(node_nm, capacity_bits, word_bits, banks, ports), org).cost
-        except CactiFailed:
-            pass
-    top = 1 << (k + 1)
-    head, priced = _optimum(node_nm, top, word_bits, banks, ports)
-    return _from(head.cost, capacity_bits, priced, top)
-
-
-def _cell_organisation(
-    node_nm: float, k: int, word_bits: int, banks: int, ports: int
-) -> Org | None:
-    """The organisation CACTI chose for 2^(k+1), if it fits the whole cell down to 2^k; None
-    when the cell is scaled from its top instead (so a cell is one or the other, never a mix).
-    """
-    top = 1 << (k + 1)
-    head, priced = _optimum(node_nm, top, word_bits, banks, ports)
-    if priced != top or not all(float(v).is_integer() for v in head.org):
-        return None
-    try:
-        cached_run(SramConfig(node_nm, 1 << k, word_bits, banks, ports), head.org)
-    except CactiFailed:
-        return None
-    return head.org
-
-
-def _from(cost: SramCost, capacity: int, priced: int, wanted: int) -> SramCost:
-    """``cost`` of ``priced`` bits scaled to ``capacity`` bits by rule 3's exponents."""
-    if capacity == priced:
+    x = math.log2(capacity)
+    k = math.floor(x)
+    sizes = envelope(node_nm, word_bits, banks, ports, math.ceil(x))
+    low = sizes[k - MIN_EXP]
+    cost = low if x == k else _geometric(low, sizes[k + 1 - MIN_EXP], x - k)
+    if capacity_bits >= MIN_CAPACITY_BITS:
         return cost
-    if priced == wanted:
-        source = f"cacti7 scaled from {priced} bits"
-    else:
-        source = f"cacti7 fallback x{priced / wanted:.3g}"
-    ratio = capacity / priced
-    return _scaled(cost, energy=ratio**SMALL_ENERGY_EXP, size=ratio, source=source)
+    source = cost.source if cost.source != "cacti7" else f"cacti7 scaled from {capacity} bits"
+    return _size_scaled(cost, capacity_bits / capacity, source)
 
 
-def cell_interior(
-    node_nm: float, k: int, word_bits: int, banks: int, ports: int
-) -> tuple[int, int]:
-    """The first and last capacity of cell k's smooth part: one subarray row more than 2^k and
-    one row fewer than 2^(k+1).
-
-    CACTI rounds the rows per subarray up, and a power-of-two row count costs a step more or
-    less than its neighbours (measured: leakage by up to ~25 %, energy a few per cent). Cell
-    k's organisation has power-of-two row counts at both ends; between one row more and one
-    row fewer its cost is smooth (in subarrays of 16-32 rows leakage can still step by ~13 %
-    between neighbouring row counts), and the end rows cost what their row counts cost. Where
-    the cell is scaled from its top, the whole inside is smooth.
-    """
-    low, top = 1 << k, 1 << (k + 1)
-    org = _cell_organisation(node_nm, k, word_bits, banks, ports)
-    row_bits = banks * word_bits * org[1] * org[2] if org else 0  # a row in every subarray
-    if row_bits <= 0 or 4 * row_bits > low:
-        return low + word_bits, top - word_bits
-    row_bits = int(row_bits // word_bits) * word_bits
-    return low + row_bits, top - row_bits
+def envelope(
+    node_nm: float, word_bits: int, banks: int, ports: int, top_exp: int
+) -> list[SramCost]:
+    """CACTI's optima at 2^MIN_EXP..2^top_exp bits, each :data:`MONOTONE` quantity raised to
+    the largest value at any smaller power of two (a running maximum), cycle time as it is."""
+    sizes: list[SramCost] = []
+    for k in range(MIN_EXP, top_exp + 1):
+        cost = optimum(node_nm, 1 << k, word_bits, banks, ports)
+        if sizes:
+            least = {q: max(getattr(cost, q), getattr(sizes[-1], q)) for q in MONOTONE}
+            raised = any(least[q] > getattr(cost, q) for q in MONOTONE)
+            source = f"{cost.source}, raised to a smaller size's" if raised else cost.source
+            cost = replace(cost, **least, source=source)
+        sizes.append(cost)
+    return sizes
 
 
-def _optimum(node_nm: float, top: int, word_bits: int, banks: int, ports: int) -> tuple[Run, int]:
-    """CACTI's own choice at ``top`` bits, doubled per rule 4 until CACTI finds one."""
+def optimum(node_nm: float, capacity: int, word_bits: int, banks: int, ports: int) -> SramCost:
+    """CACTI's own choice at ``capacity`` bits (a power of two), doubled per rule 4 until CACTI
+    finds one and scaled back by rule 3's exponents: one row of the committed table."""
     for doubling in range(MAX_FALLBACK_DOUBLINGS + 1):
-        capacity = top << doubling
         try:
-            return cached_run(SramConfig(node_nm, capacity, word_bits, banks, ports)), capacity
+            cost = cached_run(SramConfig(node_nm, capacity << doubling, word_bits, banks, ports))
         except CactiFailed:
             continue
+        if not doubling:
+            return cost
+        return _size_scaled(cost, 0.5**doubling, f"cacti7 fallback x{1 << doubling}")
     raise QsnnError(
-        f"CACTI found no valid organisation for {top} bits in {word_bits}-bit words, "
+        f"CACTI found no valid organisation for {capacity} bits in {word_bits}-bit words, "
         f"{banks} banks, {ports} ports at {node_nm:g} nm even at "
         f"{2**MAX_FALLBACK_DOUBLINGS}x the capacity (try fewer banks)"
     )
+
+
+def _geometric(low: SramCost, high: SramCost, t: float) -> SramCost:
+    """log value linear in ``t`` from ``low`` (t = 0) to ``high`` (t = 1)."""
+    mixed = {f: getattr(low, f) ** (1 - t) * getattr(high, f) ** t for f in QUANTITIES}
+    return SramCost(**mixed, source=_joined(low.source, high.source))
 
 
 def _joined(a: str, b: str) -> str:
     return a if a == b else f"{a}; {b}"
 
 
-def _scaled(cost: SramCost, energy: float, size: float, source: str) -> SramCost:
+def _size_scaled(cost: SramCost, ratio: float, source: str) -> SramCost:
+    """``cost`` scaled to ``ratio`` times the capacity: energy ∝ ratio^0.78, area and leakage ∝
+    ratio, cycle time unchanged (hwcomponents-cacti's rule)."""
+    energy = ratio**SMALL_ENERGY_EXP
     return SramCost(
         read_J=cost.read_J * energy,
         write_J=cost.write_J * energy,
-        leak_W=cost.leak_W * size,
-        area_m2=cost.area_m2 * size,
+        leak_W=cost.leak_W * ratio,
+        area_m2=cost.area_m2 * ratio,
         cycle_s=cost.cycle_s,
         source=source,
     )

@@ -1,13 +1,19 @@
-"""Price traced runs in memory organizations: energy = Σ words × energy per word + logic + leakage.
+"""Price traced runs in memory organizations.
 
-:func:`evaluate` takes any number of (architecture, trace) pairs and computes all of them with
-array operations (10,000 pairs in well under 2 s with the table backend); :func:`estimate`
-is the one-pair convenience that also returns the detailed tables the CLI writes.
+Energy = Σ over arrays (reads × read energy + writes × write energy) + controller energy per
+array access + datapath operations + leakage × run time. :func:`evaluate` takes any number of
+(architecture, trace) pairs and computes them all with array operations (10,000 pairs in about
+a second with the table backend); :mod:`.tables` turns one pair into energy.csv and area.csv.
 
-Cycle model (for leakage): each bank serves one word per port per cycle, accesses spread
-evenly over banks, and an SRAM whose random cycle time exceeds the clock period takes
-``⌈t_cycle · f_clock⌉`` clock cycles per access. A phase lasts as long as its busiest memory
-needs (compute is assumed to keep up); every memory leaks for the whole phase.
+Each memory is a set of physical arrays (one per role its encoding needs), each sized to what
+it holds and priced at its own width and depth by its kind (:mod:`.kinds`). Error propagation
+through a weight matrix is traced twice (as a gather and as a scatter); the memory's
+``propagation`` keeps one, ``auto`` the cheaper per layer.
+
+Cycle model: each array access is one controller cycle; a bank serves one access per port per
+cycle; an SRAM whose random cycle exceeds the clock period takes ``⌈t_cycle · f_clock⌉``
+cycles. A phase lasts as long as its busiest memory needs (compute keeps up); every array
+leaks for the whole phase.
 """
 
 from __future__ import annotations
@@ -19,43 +25,75 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QsnnError
-from . import components, plan
+from . import datapath, kinds, plan
 from . import encodings as enc
 from .accesses import Trace
 from .arch import Arch
+from .encodings.base import (
+    BITMAP, COL, INDICES, PIXELS, POINTERS, ROLES, ROW, RUNS, VALUES, Layout, Walk, ceil,
+    log2_ceil, per_word,
+)  # fmt: skip
+
+N_ROLES = len(ROLES)
+FUNCTIONAL = enc.CODES["functional"]
 
 
 @dataclass
 class Evaluation:
-    """Arrays of one evaluate() call; ``summary()`` and ``detail()`` turn them into tables."""
+    """Arrays of one evaluate() call; ``summary()`` and :mod:`.tables` turn them into tables.
+
+    Array instances are (pair × memory × role), indexed ``memory_instance · N_ROLES + role``.
+    """
 
     pairs: Sequence[tuple[Arch, Trace]]
-    inst_pair: np.ndarray  # per memory instance (pair × memory): its pair
-    inst_mem: np.ndarray  # its memory index within the arch
-    capacity_bits: np.ndarray
-    costs: np.ndarray  # [read_J, write_J, leak_W, area_m2, cycle_s] per instance
+    mem_pair: np.ndarray  # per memory instance: its pair
+    mem_local: np.ndarray  # its index within the arch
+    width: np.ndarray  # per array instance: word bits (0: unused)
+    depth: np.ndarray  # words
+    costs: np.ndarray  # [read_J, write_J, leak_W, area_m2, cycle_s]
+    kind: np.ndarray  # kinds.KINDS index
     sources: list[str]
     acc_pair: np.ndarray  # per (pair × access row)
     acc_row: np.ndarray  # access row index within the trace
-    acc_inst: np.ndarray
-    words: np.ndarray  # read + write words
-    dyn_J: np.ndarray
-    logic_J: np.ndarray
+    acc_mem: np.ndarray  # memory instance
+    keep: np.ndarray  # the row counts (not the unchosen propagation variant)
+    reads: np.ndarray  # [row, role] array reads (zero where not kept)
+    writes: np.ndarray
+    memory_J: np.ndarray  # [row, role]
+    controller_J: np.ndarray
+    datapath_J: np.ndarray
+    traversal: np.ndarray  # per (pair × tensor): 1 row, 2 col, 0 no propagation traced
     phase_time_s: np.ndarray  # [pair, phase]
-    leak_J: np.ndarray  # [instance, phase]
+    leak_J: np.ndarray  # [array instance, phase]
+
+    @property
+    def used(self) -> np.ndarray:
+        return self.width * self.depth > 0
 
     def summary(self) -> pd.DataFrame:
         """One row per pair: energies per phase, per epoch and per inference, area, leakage."""
         n = len(self.pairs)
-        total = np.zeros((n, 2))
         acc_phase = np.concatenate([plan.trace_arrays(t).a_phase for _, t in self.pairs])
-        np.add.at(total, (self.acc_pair, acc_phase), self.dyn_J + self.logic_J)
-        np.add.at(total, (self.inst_pair, slice(None)), self.leak_J)
+        parts = {
+            "memory": self.memory_J.sum(1),
+            "controller": self.controller_J,
+            "datapath": self.datapath_J,
+        }
+        totals = {}
+        for name, values in parts.items():
+            total = np.zeros((n, 2))
+            np.add.at(total, (self.acc_pair, acc_phase), values)
+            totals[name] = total
+        inst_pair = np.repeat(self.mem_pair, N_ROLES)
+        leak = np.zeros((n, 2))
+        np.add.at(leak, inst_pair, self.leak_J)
+        total = totals["memory"] + totals["controller"] + totals["datapath"] + leak
         epochs = np.array([plan.trace_arrays(t).epochs for _, t in self.pairs], float)
         infers = np.array([plan.trace_arrays(t).infer_samples for _, t in self.pairs], float)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_epoch = np.where(epochs > 0, total[:, 0] / epochs, np.nan)
             per_infer = np.where(infers > 0, total[:, 1] / infers, np.nan)
+        capacity = self.width * self.depth
         return pd.DataFrame(
             {
                 "arch": [a.name for a, _ in self.pairs],
@@ -64,9 +102,13 @@ class Evaluation:
                 "infer_J": total[:, 1],
                 "energy_per_epoch_J": per_epoch,
                 "energy_per_inference_J": per_infer,
-                "area_m2": np.bincount(self.inst_pair, self.costs[:, 3], minlength=n),
-                "leakage_W": np.bincount(self.inst_pair, self.costs[:, 2], minlength=n),
-                "capacity_bits": np.bincount(self.inst_pair, self.capacity_bits, minlength=n),
+                "train_memory_J": totals["memory"][:, 0],
+                "train_controller_J": totals["controller"][:, 0],
+                "train_datapath_J": totals["datapath"][:, 0],
+                "train_leakage_J": leak[:, 0],
+                "area_m2": np.bincount(inst_pair, self.costs[:, 3], minlength=n),
+                "leakage_W": np.bincount(inst_pair, self.costs[:, 2], minlength=n),
+                "capacity_bits": np.bincount(inst_pair, capacity, minlength=n),
                 "train_time_s": self.phase_time_s[:, 0],
                 "infer_time_s": self.phase_time_s[:, 1],
             }
@@ -77,180 +119,259 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
     """Price every (arch, trace) pair; all the arithmetic is vectorised across pairs."""
     if not pairs:
         raise QsnnError("nothing to estimate: no (arch, trace) pairs")
-    archs = _Stack([plan.arch_arrays(a) for a, _ in pairs], "names")
-    traces = _Stack([plan.trace_arrays(t) for _, t in pairs], "keys")
-    owner = np.concatenate([plan.owners(a, t) for a, t in pairs])
-    inst_pair, inst_mem, inst_start = archs.pair, archs.local, archs.start
-    word, banks, ports, depth, code, run_bits, kind_reg = (
-        archs.field(f) for f in ("word", "banks", "ports", "depth", "code", "run_bits", "kind_reg")
-    )
-    node = np.array([a.tech_node_nm for a, _ in pairs])[inst_pair]
+    mems = _Stack([plan.arch_arrays(a) for a, _ in pairs], "names")
+    tens = _Stack([plan.trace_arrays(t) for _, t in pairs], "keys")
+    m = {f: mems.field(f) for f in plan.ArchArrays.__dataclass_fields__ if f not in _SKIP}
+    node = np.array([a.tech_node_nm for a, _ in pairs])[mems.pair]
+    ten_mem = mems.start[tens.pair] + np.concatenate([plan.owners(a, t) for a, t in pairs])
+    t = {f: tens.field(f) for f in _TENSOR_FIELDS}
+    stored = _stored(pairs, mems, tens, m, t, ten_mem)
 
-    # Per (pair × tensor): the stored geometry under the owning memory's encoding.
-    ten_pair, ten_start = traces.pair, traces.start
-    ten_inst = inst_start[ten_pair] + owner
-    t = {
-        f: traces.field(f)
-        for f in (
-            "is_weight",
-            "kernel",
-            "rows",
-            "cols",
-            "nnz",
-            "bits",
-            "u_rows",
-            "u_cols",
-            "u_nnz",
-            "k_in",
-            "k_out_k2",
-            "k2",
-        )
-    }
-    mem_code = code[ten_inst]
-    t_code = np.where(t["is_weight"], mem_code, enc.DENSE)
-    t_code = np.where((t_code == enc.FUNCTIONAL) & ~t["kernel"], enc.CROSSBAR, t_code)
-    functional = t_code == enc.FUNCTIONAL
-    unrolled = t["kernel"] & ~functional
-    shape = enc.Shape(
-        code=t_code,
-        rows=np.where(functional, t["k_in"], np.where(unrolled, t["u_rows"], t["rows"])),
-        cols=np.where(functional, t["k_out_k2"], np.where(unrolled, t["u_cols"], t["cols"])),
-        nnz=np.where(unrolled, t["u_nnz"], t["nnz"]),
-        bits=t["bits"],
-        word=word[ten_inst],
-        kernel_k2=np.where(functional, t["k2"], 1.0),
-        run_bits=run_bits[ten_inst],
-    )
-    needed = np.bincount(ten_inst, enc.storage_words(shape), minlength=len(inst_pair))
-    depth = _resolve_depth(pairs, inst_pair, inst_mem, depth, needed, banks)
-    capacity = depth * word
-    costs, sources = _memory_costs(
-        pairs, inst_pair, inst_mem, node, capacity, word, banks, ports, kind_reg
-    )
+    # Arrays: each role of each memory holds the role's words of every tensor it stores.
+    words = enc.storage_words(stored.code, stored.layout)
+    pixels = ceil(t["u_rows"] / stored.layout.fields[:, PIXELS])
+    words[:, PIXELS] = np.where(stored.shared, pixels, 0.0)
+    n_arrays = len(mems.pair) * N_ROLES
+    flat = (ten_mem[:, None] * N_ROLES + np.arange(N_ROLES)).ravel()
+    need = np.bincount(flat, words.ravel(), minlength=n_arrays)
+    width = np.zeros(n_arrays)
+    np.maximum.at(width, flat, (stored.layout.width * (words > 0)).ravel())
+    depth = _depths(pairs, mems, m, need, width)
+    kind = np.where(m["kind_reg"].ravel(), 1, 0)
+    costs, sources = _array_costs(pairs, mems, node, width, depth, m, kind)
 
-    # Per (pair × access row).
-    acc = _Stack(traces.items, "a_tensor")
-    acc_pair, acc_row = acc.pair, acc.local
-    acc_ten = ten_start[acc_pair] + acc.field("a_tensor")
-    a = {
-        f: acc.field(f)
-        for f in ("a_phase", "a_op", "a_pattern", "a_bits", "a_accesses", "a_elements", "a_nonzero")
-    }
-    ashape = enc.Shape(**{f: getattr(shape, f)[acc_ten] for f in enc.Shape.__dataclass_fields__})
-    ashape.bits = a["a_bits"]
-    # An index-based encoding stores every unrolled copy of a shared kernel weight, so one
-    # element access of the kernel touches unrolled_nonzero / nonzero stored synapses.
-    copies = np.where(unrolled, t["u_nnz"] / np.maximum(t["nnz"], 1.0), 1.0)[acc_ten]
-    rep = np.where(a["a_pattern"] == enc.ELEM, copies, 1.0)
-    cost = enc.access_cost(
-        ashape,
-        a["a_pattern"],
-        a["a_op"] == 1,
-        a["a_accesses"] * rep,
-        a["a_elements"] * rep,
-        a["a_nonzero"] * rep,
-    )
-    acc_inst = ten_inst[acc_ten]
-    words = cost.read_words + cost.write_words
-    dyn = cost.read_words * costs[acc_inst, 0] + cost.write_words * costs[acc_inst, 1]
-    logic = components.logic_energy(
-        node[acc_inst], cost.adds, cost.compares, cost.popcounts, word[acc_inst]
-    )
+    # Access rows.
+    acc = _Stack(tens.items, "a_tensor")
+    acc_ten = tens.start[acc.pair] + acc.field("a_tensor")
+    acc_mem = ten_mem[acc_ten]
+    a = {f: acc.field(f) for f in _ACCESS_FIELDS}
+    walk, pixel_reads = _walk(stored, t, acc_ten, a)
+    layout = stored.layout.take(acc_ten)
+    cost = enc.access_cost(stored.code[acc_ten], layout, walk)
+    cost.reads[:, PIXELS] += pixel_reads
+    base = acc_mem[:, None] * N_ROLES + np.arange(N_ROLES)
+    memory_J = cost.reads * costs[base, 0] + cost.writes * costs[base, 1]
+    controller_J = (cost.reads + cost.writes).sum(1) * datapath.controller_J(node[acc_mem])
+    operands = datapath.Operands(
+        node_nm=node[acc_mem], stage=a["a_stage"], pattern=walk.pattern,
+        is_weight=t["is_weight"][acc_ten], is_write=walk.is_write.astype(bool), n=walk.n,
+        z=walk.z, weight_bits=a["a_bits"], state_bits=t["state_bits"][acc_ten],
+        error_bits=t["error_bits"][acc_ten], bitmap_bits=layout.width[:, BITMAP],
+        idx_bits=layout.idx_bits, ptr_bits=layout.ptr_bits,
+    )  # fmt: skip
+    datapath_J = datapath.datapath_J(operands, cost)
 
-    # Cycle model and leakage.
-    clock = np.array([ar.clock_hz for ar, _ in pairs])
-    per_access = np.maximum(1.0, np.ceil(costs[:, 4] * clock[inst_pair] - 1e-9))
-    busy = np.zeros((len(inst_pair), 2))
-    np.add.at(busy, (acc_inst, a["a_phase"]), words)
-    cycles = busy * (per_access / (banks * ports))[:, None]
-    phase_time = np.zeros((len(pairs), 2))
-    np.maximum.at(phase_time, inst_pair, cycles / clock[inst_pair, None])
-    leak = costs[:, 2:3] * phase_time[inst_pair]
+    # Error propagation: keep the traversal the memory asks for, or the cheaper one.
+    row_energy = memory_J.sum(1) + controller_J + datapath_J
+    traversal, keep = _choose_traversal(
+        a["a_traversal"], acc_ten, row_energy, m["propagation"][ten_mem], len(ten_mem)
+    )
+    for arr in (cost.reads, cost.writes, memory_J):
+        arr *= keep[:, None]
+    controller_J = controller_J * keep
+    datapath_J = datapath_J * keep
+
+    phase_time, leak = _cycles_and_leakage(pairs, mems, m, costs, base, cost, a["a_phase"])
     return Evaluation(
-        pairs,
-        inst_pair,
-        inst_mem,
-        capacity,
-        costs,
-        sources,
-        acc_pair,
-        acc_row,
-        acc_inst,
-        words,
-        dyn,
-        logic,
-        phase_time,
-        leak,
-    )
+        pairs, mems.pair, mems.local, width, depth, costs, kind, sources, acc.pair, acc.local,
+        acc_mem, keep, cost.reads, cost.writes, memory_J, controller_J, datapath_J, traversal,
+        phase_time, leak,
+    )  # fmt: skip
 
 
-def _where(pairs, inst_pair, inst_mem, i: int) -> str:
-    arch = pairs[inst_pair[i]][0]
-    return f"arch '{arch.name}', memory '{arch.memories[inst_mem[i]].name}'"
+_SKIP = ("names", "holds_key")
+_TENSOR_FIELDS = (
+    "is_weight", "kernel", "rows", "cols", "nnz", "bits", "u_rows", "u_cols", "u_nnz", "k_in",
+    "k_out_k2", "k2", "state_bits", "error_bits",
+)  # fmt: skip
+_ACCESS_FIELDS = (
+    "a_phase", "a_stage", "a_op", "a_pattern", "a_traversal", "a_bits", "a_accesses",
+    "a_elements", "a_nonzero",
+)  # fmt: skip
 
 
-def _resolve_depth(pairs, inst_pair, inst_mem, depth, needed, banks) -> np.ndarray:
-    auto = depth < 0
-    short = ~auto & (depth < needed)
-    if short.any():
-        i = int(np.flatnonzero(short)[0])
+@dataclass
+class _Stored:
+    """Per (pair × tensor): encoding code, layout as stored, and how a kernel is stored."""
+
+    code: np.ndarray
+    layout: Layout
+    shared: np.ndarray  # kernel-shared kernel in an index-based or crossbar memory
+    unrolled: np.ndarray  # kernel stored as its unrolled synapse matrix
+    copies: np.ndarray  # stored copies of one kernel weight (unrolled storage)
+
+
+def _stored(pairs, mems, tens, m, t, ten_mem) -> _Stored:
+    code = np.where(t["is_weight"], m["code"][ten_mem], enc.DENSE)
+    functional = code == FUNCTIONAL
+    fc_in_functional = functional & ~t["kernel"]
+    if fc_in_functional.any():
+        i = int(np.flatnonzero(fc_in_functional)[0])
+        arch, trace = pairs[tens.pair[i]]
+        layer, tensor = plan.trace_arrays(trace).keys[tens.local[i]]
+        memory = arch.memories[mems.local[ten_mem[i]]].name
         raise QsnnError(
-            f"{_where(pairs, inst_pair, inst_mem, i)}: field 'depth' = {int(depth[i])} "
-            f"but its tensors need {int(needed[i])} words (allowed: >= "
-            f"{int(needed[i])}, or auto)"
+            f"arch '{arch.name}', memory '{memory}': encoding 'functional' stores convolution "
+            f"kernels only, but '{layer}.{tensor}' of {trace.folder} is fully connected (hold "
+            "it in a memory with another encoding, e.g. holds: [" + f"{layer}.{tensor}] with "
+            "encoding: crossbar)"
         )
-    sized = np.ceil(needed / banks) * banks
-    return np.where(auto, sized, depth)
+    kernel = t["kernel"] & t["is_weight"] & ~functional
+    unrolled = kernel & m["unrolled"][ten_mem]
+    shared = kernel & ~unrolled
+    by_kernel = functional | shared
+    rows = np.where(by_kernel, t["k_in"], np.where(unrolled, t["u_rows"], t["rows"]))
+    cols = np.where(by_kernel, t["k_out_k2"], np.where(unrolled, t["u_cols"], t["cols"]))
+    nnz = np.where(unrolled, t["u_nnz"], t["nnz"])
+    layout = _layout(code, rows, cols, nnz, t["bits"], m, ten_mem, functional, t["k2"])
+    copies = np.where(unrolled, t["u_nnz"] / np.maximum(t["nnz"], 1.0), 1.0)
+    return _Stored(code, layout, shared, unrolled, copies)
 
 
-def _memory_costs(pairs, inst_pair, inst_mem, node, capacity, word, banks, ports, kind_reg):
-    costs = np.zeros((len(inst_pair), 5))
-    sources = [components.SOURCE_REG] * len(inst_pair)
-    used = capacity > 0
-    reg = kind_reg & used
-    if reg.any():
-        costs[reg] = components.regfile_cost(node[reg], capacity[reg], word[reg])
-    backend = np.array([a.backend for a, _ in pairs])[inst_pair]
-    for name in ("table", "cacti"):
-        m = ~kind_reg & used & (backend == name)
-        if not m.any():
-            continue
-        idx = np.flatnonzero(m)
-        try:
-            values, src = components.sram_cost(
-                name, node[m], capacity[m], word[m], banks[m], ports[m]
-            )
-        except QsnnError as exc:
-            raise QsnnError(
-                _first_bad(
-                    pairs, inst_pair, inst_mem, idx, node, capacity, word, banks, ports, name
-                )
-                or str(exc)
-            ) from None
-        costs[m] = values
-        for i, s in zip(idx, src, strict=True):
-            sources[i] = s
+def _layout(code, rows, cols, nnz, bits, m, ten_mem, functional, k2) -> Layout:
+    """Word width and fields per word of every array: P fields of each field's width, or
+    packed into ``word_bits``."""
+    weight = code != enc.DENSE
+    p = m["per_access"][ten_mem]
+    word = m["word"][ten_mem]
+    packed = ~weight | (p == 0)
+    run = m["run_bits"][ten_mem]
+    bitmap = m["bitmap_bits"][ten_mem]
+    idx = log2_ceil(cols)
+    values_per_word = np.where(packed, per_word(word, bits), p)
+    ptr = log2_ceil(ceil(nnz / values_per_word) + 1)
+    field = np.zeros((len(code), N_ROLES))
+    field[:, VALUES], field[:, INDICES], field[:, RUNS] = bits, idx, run
+    field[:, BITMAP], field[:, POINTERS], field[:, PIXELS] = 1.0, ptr, ptr
+    fields = np.ones_like(field)
+    fields[:, VALUES] = fields[:, INDICES] = fields[:, RUNS] = p
+    fields[:, BITMAP] = bitmap
+    width = fields * field
+    width[:, BITMAP] = bitmap
+    packed_fields = per_word(word[:, None], field)
+    fields = np.where(packed[:, None], packed_fields, fields)
+    width = np.where(packed[:, None], word[:, None], width)
+    return Layout(
+        rows=rows, cols=cols, nnz=nnz, bits=bits, width=width, fields=fields, ptr_bits=ptr,
+        idx_bits=idx, run_bits=run, kernel_k2=np.where(functional, k2, 1.0),
+    )  # fmt: skip
+
+
+def _walk(stored: _Stored, t, acc_ten, a) -> tuple[Walk, np.ndarray]:
+    """The access rows as the stored layout sees them, and per-pixel pointer reads.
+
+    Unrolled storage keeps every copy of a kernel weight, so an element access touches each.
+    Kernel-shared storage has no column path: a spike reads its pixel's pointer and walks its
+    channel's kernel row; the synapses of column accesses are reached by the kernel-row walks
+    that cover them (the transposed pass as a gather).
+    """
+    pattern = a["a_pattern"].copy()
+    n, e, z = a["a_accesses"], a["a_elements"], a["a_nonzero"]
+    elem = pattern == 2
+    rep = np.where(elem, stored.copies[acc_ten], 1.0)
+    n, e, z = n * rep, e * rep, z * rep
+    shared = stored.shared[acc_ten] & ~elem
+    g = stored.layout.take(acc_ten)
+    walks = np.where(pattern == COL, e / np.maximum(g.cols, 1.0), n)
+    n = np.where(shared, walks, n)
+    e = np.where(shared, n * g.cols, e)
+    z = np.where(shared, n * g.nbar, z)
+    pattern = np.where(shared, ROW, pattern)
+    walk = Walk(pattern=pattern, is_write=a["a_op"] == 1, n=n, e=e, z=z)
+    pixel_reads = np.where(shared & (a["a_op"] == 0), n, 0.0)
+    return walk, pixel_reads
+
+
+def _choose_traversal(variant, acc_ten, energy, propagation, n_tensors):
+    """Per tensor the propagation kept (1 row, 2 col; 0 none traced) and a keep mask per row."""
+    totals = np.bincount(acc_ten * 3 + variant, energy, minlength=n_tensors * 3).reshape(-1, 3)
+    traced = np.bincount(acc_ten * 3 + variant, minlength=n_tensors * 3).reshape(-1, 3) > 0
+    cheaper = np.where(totals[:, 1] <= totals[:, 2], 1, 2)
+    choice = np.where(propagation == 0, cheaper, propagation)
+    choice = np.where(traced[:, 1] | traced[:, 2], choice, 0)
+    keep = (variant == 0) | (variant == choice[acc_ten])
+    return choice, keep.astype(float)
+
+
+def _depths(pairs, mems, m, need, width) -> np.ndarray:
+    """Words per array: ``auto`` sizes every array to its contents (a multiple of the banks);
+    an explicit depth is the value array's and must hold it."""
+    banks = np.repeat(m["banks"], N_ROLES)
+    explicit = np.repeat(m["depth"], N_ROLES)
+    is_values = np.tile(np.arange(N_ROLES) == VALUES, len(mems.pair))
+    short = is_values & (explicit >= 0) & (explicit < need)
+    if short.any():
+        i = int(np.flatnonzero(short)[0]) // N_ROLES
+        raise QsnnError(
+            f"{_where(pairs, mems, i)}: field 'depth' = {int(explicit[i * N_ROLES])} but its "
+            f"tensors need {int(need[i * N_ROLES])} words (allowed: >= "
+            f"{int(need[i * N_ROLES])}, or auto)"
+        )
+    sized = ceil(need / banks) * banks
+    depth = np.where(is_values & (explicit >= 0), explicit, sized)
+    return np.where(width > 0, depth, 0.0)
+
+
+def _where(pairs, mems, i: int, role: int | None = None) -> str:
+    arch = pairs[mems.pair[i]][0]
+    text = f"arch '{arch.name}', memory '{arch.memories[mems.local[i]].name}'"
+    return text if role is None else f"{text}, array '{ROLES[role]}'"
+
+
+def _array_costs(pairs, mems, node, width, depth, m, kind):
+    n_arrays = len(width)
+    costs = np.zeros((n_arrays, len(kinds.QUANTITIES)))
+    sources = [""] * n_arrays
+    used = width * depth > 0
+    mem = np.arange(n_arrays) // N_ROLES
+    backend = np.array([a.backend for a, _ in pairs])[mems.pair][mem]
+    banks, ports = m["banks"][mem], m["ports"][mem]
+    for k, module in enumerate(kinds.REGISTRY.values()):
+        for name in np.unique(backend):
+            sel = np.flatnonzero(used & (kind == k) & (backend == name))
+            if not len(sel):
+                continue
+            args = (node[mem[sel]], width[sel] * depth[sel], width[sel], banks[sel], ports[sel])
+            try:
+                values, src = module.cost(name, *args)
+            except QsnnError as exc:
+                message = _first_bad(pairs, mems, module, name, sel, args) or str(exc)
+                raise QsnnError(message) from None
+            costs[sel] = values
+            for i, s in zip(sel, src, strict=True):
+                sources[i] = s
     return costs, sources
 
 
-def _first_bad(pairs, inst_pair, inst_mem, idx, node, capacity, word, banks, ports, backend):
-    """Re-run the failing lookup one memory at a time to name the memory in the message."""
-    for i in idx:
+def _first_bad(pairs, mems, module, backend, sel, args):
+    """Re-price the failing arrays one at a time to name the memory and array."""
+    for j, i in enumerate(sel):
         try:
-            components.sram_cost(
-                backend,
-                node[i : i + 1],
-                capacity[i : i + 1],
-                word[i : i + 1],
-                banks[i : i + 1],
-                ports[i : i + 1],
-            )
+            module.cost(backend, *(x[j : j + 1] for x in args))
         except QsnnError as exc:
             return (
-                f"{_where(pairs, inst_pair, inst_mem, i)} ({int(capacity[i])} bits, "
-                f"{int(word[i])}-bit words): {exc}"
+                f"{_where(pairs, mems, i // N_ROLES, i % N_ROLES)} ({int(args[1][j])} bits in "
+                f"{int(args[2][j])}-bit words): {exc}"
             )
     return None
+
+
+def _cycles_and_leakage(pairs, mems, m, costs, base, cost, phase):
+    clock = np.array([ar.clock_hz for ar, _ in pairs])
+    n_arrays = len(costs)
+    mem = np.arange(n_arrays) // N_ROLES
+    per_access = np.maximum(1.0, ceil(costs[:, 4] * clock[mems.pair][mem]))
+    busy = np.zeros((n_arrays, 2))
+    flat_phase = np.repeat(phase, N_ROLES)
+    np.add.at(busy, (base.ravel(), flat_phase), (cost.reads + cost.writes).ravel())
+    cycles = busy * per_access[:, None]
+    per_memory = np.zeros((len(mems.pair), 2))
+    np.add.at(per_memory, mem, cycles)
+    per_memory /= (m["banks"] * m["ports"])[:, None]
+    phase_time = np.zeros((len(pairs), 2))
+    np.maximum.at(phase_time, mems.pair, per_memory / clock[mems.pair, None])
+    leak = costs[:, 2:3] * phase_time[mems.pair][mem]
+    return phase_time, leak
 
 
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

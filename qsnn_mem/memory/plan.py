@@ -14,10 +14,14 @@ from ..errors import QsnnError
 from . import encodings as enc
 from .accesses import Trace
 from .arch import Arch
+from .encodings.base import PATTERNS, ROLES
 
 PHASES = ("train", "infer")
 STAGES = ("forward", "backward", "update")
 OPS = ("read", "write")
+TRAVERSALS = ("any", "row", "col")  # error propagation: any, gather, scatter
+PROPAGATIONS = ("auto", "row", "col")
+DEFAULT_STATE_BITS = 16  # accumulator width when the trace lists no state of the layer
 
 
 @dataclass
@@ -37,11 +41,14 @@ class TraceArrays:
     k_in: np.ndarray  # input channels of a kernel (functional rows)
     k_out_k2: np.ndarray  # output channels × kernel positions (functional columns)
     k2: np.ndarray  # kernel positions KH·KW
+    state_bits: np.ndarray  # the layer's membrane bits: the forward accumulator
+    error_bits: np.ndarray  # the layer's error bits: the propagation accumulator
     a_tensor: np.ndarray  # per access row: index into the tensors above
     a_phase: np.ndarray
     a_stage: np.ndarray
     a_op: np.ndarray
     a_pattern: np.ndarray
+    a_traversal: np.ndarray
     a_bits: np.ndarray
     a_accesses: np.ndarray
     a_elements: np.ndarray
@@ -85,6 +92,8 @@ def trace_arrays(trace: Trace) -> TraceArrays:
         k_in=np.array(k_in, float),
         k_out_k2=np.array(k_out_k2, float),
         k2=np.array(k2, float),
+        state_bits=_layer_bits(ten, ("mem", "syn")),
+        error_bits=_layer_bits(ten, ("err",)),
         a_tensor=np.array(
             [index[(str(la), str(te))] for la, te in zip(acc["layer"], acc["tensor"], strict=True)],
             dtype=np.int64,
@@ -92,7 +101,8 @@ def trace_arrays(trace: Trace) -> TraceArrays:
         a_phase=acc["phase"].map(PHASES.index).to_numpy(np.int64),
         a_stage=acc["stage"].map(STAGES.index).to_numpy(np.int64),
         a_op=acc["op"].map(OPS.index).to_numpy(np.int64),
-        a_pattern=acc["pattern"].map(enc.PATTERNS).to_numpy(np.int64),
+        a_pattern=acc["pattern"].map(PATTERNS).to_numpy(np.int64),
+        a_traversal=acc["traversal"].map(TRAVERSALS.index).to_numpy(np.int64),
         a_bits=acc["bits"].to_numpy(float),
         a_accesses=acc["accesses"].to_numpy(float),
         a_elements=acc["elements"].to_numpy(float),
@@ -102,6 +112,15 @@ def trace_arrays(trace: Trace) -> TraceArrays:
     )
     object.__setattr__(trace, "_arrays", arrays)
     return arrays
+
+
+def _layer_bits(ten, names: tuple[str, ...]) -> np.ndarray:
+    """Per tensor: the bits of the first of ``names`` its layer stores (else the default)."""
+    bits = {}
+    for name in reversed(names):
+        sel = ten[ten["tensor"] == name]
+        bits.update(zip(sel["layer"].astype(str), sel["bits"].astype(float), strict=True))
+    return np.array([bits.get(str(la), DEFAULT_STATE_BITS) for la in ten["layer"]], float)
 
 
 def _parse_shape(text: str, folder: str) -> list[int]:
@@ -119,13 +138,17 @@ class ArchArrays:
     """Per-memory arrays of one architecture."""
 
     names: list[str]
-    kind_reg: np.ndarray
-    word: np.ndarray
+    kind_reg: np.ndarray  # [memory, role]: the array is a register file
+    word: np.ndarray  # word_bits (0 when not given)
+    per_access: np.ndarray  # synapses per access; 0 = packed into word_bits
     banks: np.ndarray
     ports: np.ndarray
     depth: np.ndarray  # -1 for auto
     code: np.ndarray  # weight encoding code (DENSE if the memory holds no weights)
     run_bits: np.ndarray
+    bitmap_bits: np.ndarray
+    propagation: np.ndarray  # index into PROPAGATIONS
+    unrolled: np.ndarray  # kernels stored unrolled (else kernel-shared)
     holds_key: tuple
 
 
@@ -136,13 +159,22 @@ def arch_arrays(arch: Arch) -> ArchArrays:
     mems = arch.memories
     arrays = ArchArrays(
         names=[m.name for m in mems],
-        kind_reg=np.array([m.kind == "regfile" for m in mems]),
-        word=np.array([m.word_bits for m in mems], float),
+        kind_reg=np.array(
+            [[m.arrays.get(role, m.kind) == "regfile" for role in ROLES] for m in mems]
+        ),
+        word=np.array([m.word_bits or 0 for m in mems], float),
+        per_access=np.array(
+            [0 if m.synapses_per_access == "packed" else m.synapses_per_access for m in mems],
+            float,
+        ),
         banks=np.array([m.banks for m in mems], float),
         ports=np.array([m.ports for m in mems], float),
         depth=np.array([-1 if m.depth == "auto" else m.depth for m in mems], float),
         code=np.array([enc.CODES[m.encoding] if m.encoding else enc.DENSE for m in mems]),
         run_bits=np.array([m.run_bits for m in mems], float),
+        bitmap_bits=np.array([m.bitmap_bits for m in mems], float),
+        propagation=np.array([PROPAGATIONS.index(m.propagation) for m in mems]),
+        unrolled=np.array([m.conv_storage == "unrolled" for m in mems]),
         holds_key=tuple(tuple(m.holds) for m in mems),
     )
     if len(_ARCH_CACHE) > 100_000:

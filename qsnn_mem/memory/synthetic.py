@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .accesses import ACCESS_COLUMNS, TENSOR_COLUMNS
+from .accesses import ACCESS_COLUMNS, FORMAT_VERSION, TENSOR_COLUMNS
 
 
 def tensor_row(
@@ -57,6 +57,7 @@ def access_row(
     accesses: float,
     per_access: float,
     density: float,
+    traversal: str = "any",
 ) -> dict:
     """One accesses.csv row: ``accesses`` accesses of ``per_access`` values each."""
     accesses = round(accesses)
@@ -68,6 +69,7 @@ def access_row(
         "tensor": tensor,
         "op": op,
         "pattern": pattern,
+        "traversal": traversal,
         "bits": bits,
         "accesses": accesses,
         "elements": elements,
@@ -86,7 +88,12 @@ def write_trace(
     out.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(accesses, columns=list(ACCESS_COLUMNS)).to_csv(out / "accesses.csv", index=False)
     pd.DataFrame(tensors, columns=list(TENSOR_COLUMNS)).to_csv(out / "tensors.csv", index=False)
-    meta = {"workload": workload, "mode": "event", "normalisers": normalisers}
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "workload": workload,
+        "mode": "event",
+        "normalisers": normalisers,
+    }
     (out / "trace.json").write_text(json.dumps(meta, indent=2) + "\n")
     return out
 
@@ -130,12 +137,12 @@ def smile_trace(
     train_samples: int = 1,
     epochs: int = 1,
     infer_samples: int = 1,
-    backward: str = "row",
 ) -> Path:
     """The ISCAS smile network (700→400→250) with synthetic spike and error counts.
 
-    ``backward="row"``: each pre-synaptic neuron gathers its error from its outgoing row every
-    step; ``"col"``: each non-zero post-synaptic error scatters through its incoming column.
+    The backward weight reads come as both variants (traversal ``row``: each pre-synaptic neuron
+    gathers its error from its outgoing row every step; ``col``: each non-zero post-synaptic
+    error, half of them, scatters through its incoming column); the architecture picks one.
     """
     sizes = [("fc1", 700, 400, input_rate, hidden_rate), ("fc2", 400, 250, hidden_rate, 0.05)]
     tensors = [tensor_row("fc1", "input", 1, 700, 1, input_rate)]
@@ -162,36 +169,13 @@ def smile_trace(
                         phase, "backward", layer, "err", op, "elem", err_bits, n * steps, 1, 0.5
                     )
                 )
-            if backward == "row":
-                acc.append(
-                    access_row(
-                        phase,
-                        "backward",
-                        layer,
-                        "weight",
-                        "read",
-                        "row",
-                        weight_bits,
-                        fan_in * steps,
-                        n,
-                        density,
-                    )
-                )
-            else:
-                acc.append(
-                    access_row(
-                        phase,
-                        "backward",
-                        layer,
-                        "weight",
-                        "read",
-                        "col",
-                        weight_bits,
-                        n * steps * 0.5,
-                        fan_in,
-                        density,
-                    )
-                )
+            # Error propagation, both variants: each pre-synaptic neuron gathers through its
+            # outgoing row every step, or each non-zero error scatters through its column.
+            prop = (phase, "backward", layer, "weight", "read")
+            acc += [
+                access_row(*prop, "row", weight_bits, fan_in * steps, n, density, "row"),
+                access_row(*prop, "col", weight_bits, n * steps * 0.5, fan_in, density, "col"),
+            ]
             # Update: on each pre-synaptic spike, accumulate the gradient of its row; weights
             # are read-modify-written once per sample.
             for op in ("read", "write"):
@@ -263,6 +247,7 @@ def conv_trace(
     u_rows, u_cols, u_nnz = conv_geometry(c_in, c_out, k, size)
     u_nnz = round(u_nnz * density)
     out_per_in = u_nnz / u_rows  # unrolled outgoing synapses of one input neuron (average)
+    in_per_out = u_nnz / u_cols  # ... incoming synapses of one output neuron
     tensors = [
         tensor_row(
             "conv1",
@@ -293,18 +278,13 @@ def conv_trace(
         access_row(
             "train", "backward", "conv1", "err", "read", "elem", 8, u_cols * time_steps, 1, 0.5
         ),
-        access_row(
-            "train",
-            "backward",
-            "conv1",
-            "weight",
-            "read",
-            "row",
-            weight_bits,
-            u_rows * time_steps,
-            out_per_in,
-            1.0,
-        ),
+    ]
+    # The error sent down, both variants at the same density: a row gather per input position,
+    # or a column scatter per output position (in_per_out incoming synapses each).
+    prop = ("train", "backward", "conv1", "weight", "read")
+    acc += [
+        access_row(*prop, "row", weight_bits, u_rows * time_steps, out_per_in, 1.0, "row"),
+        access_row(*prop, "col", weight_bits, u_cols * time_steps, in_per_out, 1.0, "col"),
     ]
     for op in ("read", "write"):
         acc.append(

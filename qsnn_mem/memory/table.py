@@ -1,22 +1,16 @@
-"""The default SRAM backend: a committed grid of CACTI 7 results, interpolated.
+"""The default SRAM backend: a committed grid of CACTI 7 results, priced by the live rules.
 
-The live backend (:func:`qsnn_mem.memory.cacti.query`) prices a memory by four rules: CACTI runs
-only at its calibrated nodes (outputs linear in the node between them), a width between two
-powers of two is interpolated between them at the same depth, and a capacity inside
-(2^k, 2^(k+1)) uses the array organisation CACTI chose for 2^(k+1). The table holds, at every
-calibrated node, power-of-two width (8-256 bits), bank count (1, 2, 4, 8) and port count (1, 2):
-
-* ``top`` points: the cost at each power-of-two capacity 2^10..2^25 bits (CACTI's own optimum);
-* ``p0``..``p5``: six points in each cell (2^k, 2^(k+1)], priced with the organisation of
-  2^(k+1), evenly spaced in log2(capacity) from one subarray row above 2^k to one row below
-  2^(k+1) (:func:`qsnn_mem.memory.cacti.cell_interior`).
-
-:func:`lookup` applies the node and width rules exactly and, inside a cell, interpolates
-log(value) piecewise linearly in log(capacity) through the cell's points; below ``p0`` the cell
-costs ``p0`` and above ``p5`` its top (the same rows per subarray). Within one organisation cost
-is smooth in size, so this follows live CACTI closely (measured in docs/memory.md).
-:func:`generate` runs CACTI over the grid through :func:`qsnn_mem.memory.cacti.cell_cost` and
-writes ``data/cacti_table.csv`` plus ``data/cacti_table.json`` (provenance).
+The live backend (:func:`qsnn_mem.memory.cacti.query`) prices a memory by four rules
+(docs/sram.md): CACTI runs only at its calibrated nodes (outputs linear in the node between
+them); a width between two powers of two is interpolated between them at the same depth, and a
+word below 8 bits is priced as 8-bit words of the same capacity; CACTI's optima at the powers of
+two are made non-decreasing in capacity (running maximum) and interpolated geometrically in
+between; CACTI's failures at small sizes fall back to a doubled capacity. The table holds, at
+every calibrated node, power-of-two width (8-256 bits), bank count (1, 2, 4, 8) and port count
+(1, 2), the cost at each power-of-two capacity 2^10..2^25 bits (:func:`cacti.optimum`: CACTI's
+own choice, or rule 4's fallback), and :func:`lookup` applies the same rules to it with numpy,
+so it gives what the live backend gives. :func:`generate` runs CACTI over the grid and writes
+``data/cacti_table.csv`` plus ``data/cacti_table.json`` (provenance).
 """
 
 from __future__ import annotations
@@ -42,46 +36,29 @@ GRID = {
     "word_bits": (8, 16, 32, 64, 128, 256),
     "banks": (1, 2, 4, 8),
     "ports": (1, 2),
-    "capacity_bits": tuple(2**e for e in range(10, 26)),
+    "capacity_bits": tuple(2**e for e in range(cacti.MIN_EXP, 26)),
 }
 QUANTITIES = cacti.QUANTITIES
+MONOTONE = [QUANTITIES.index(q) for q in cacti.MONOTONE]  # running maximum over capacity
 ENERGY = slice(0, 2)
 SIZE = slice(2, 4)  # leakage and area
 TABLE_FILE = "cacti_table.csv"
-CELL_POINTS = 6  # priced capacities inside each cell, from one row above 2^k to one below
-POINTS = ("top", *(f"p{i}" for i in range(CELL_POINTS)))
 CONFIG_KEYS = ("node_nm", "word_bits", "banks", "ports")  # the table's axes besides capacity
+CSV_COLUMNS = ("node_nm", "capacity_bits", "word_bits", "banks", "ports", *QUANTITIES, "source")
 
 
 def data_path(name: str) -> Path:
     return Path(str(resources.files("qsnn_mem.memory") / "data" / name))
 
 
-def cell_capacities(node_nm, k: int, word: int, banks: int, ports: int) -> tuple[int, ...]:
-    """The capacities priced inside cell (2^k, 2^(k+1)]: from one subarray row above 2^k to
-    one row below 2^(k+1) (:func:`qsnn_mem.memory.cacti.cell_interior`), evenly in log2."""
-    low, high = cacti.cell_interior(node_nm, k, word, banks, ports)
-    steps = np.linspace(np.log2(low), np.log2(high), CELL_POINTS)
-    inner = [min(high, max(low, round(2**e / word) * word)) for e in steps[1:-1]]
-    return (low, *inner, high)
-
-
-def _series(key: tuple, exps: list[int]) -> list[dict]:
-    """Every table row of one (node, word, banks, ports): tops first, then each cell's points."""
+def _series(key: tuple, capacities: tuple[int, ...]) -> list[dict]:
+    """The table rows of one (node, word, banks, ports): CACTI's optimum at each capacity."""
     node, word, banks, ports = key
+    config = {"node_nm": node, "word_bits": word, "banks": banks, "ports": ports}
     rows = []
-
-    def add(point: str, cap: int, k: int) -> None:
-        cost = cacti.cell_cost(node, cap, word, banks, ports)
-        config = {"node_nm": node, "capacity_bits": cap, "word_bits": word, "banks": banks}
-        rows.append({"point": point, **config, "ports": ports, "cell_exp": k, **asdict(cost)})
-
-    for k in exps:
-        add("top", 2**k, -1)
-    for k in exps[:-1]:
-        caps = cell_capacities(node, k, word, banks, ports)
-        for point, cap in zip(POINTS[1:], caps, strict=True):
-            add(point, cap, k)
+    for cap in capacities:
+        cost = cacti.optimum(node, cap, word, banks, ports)
+        rows.append({**config, "capacity_bits": cap, **asdict(cost)})
     return rows
 
 
@@ -91,69 +68,68 @@ def generate(
     """Run CACTI over ``grid`` (default :data:`GRID`) and write the table and its provenance."""
     grid = grid or GRID
     cacti.build()
-    exps = [int(np.log2(c)) for c in grid["capacity_bits"]]
     keys = list(itertools.product(*(grid[k] for k in CONFIG_KEYS)))
     rows = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, part in enumerate(pool.map(lambda key: _series(key, exps), keys)):
+        series = pool.map(lambda key: _series(key, tuple(grid["capacity_bits"])), keys)
+        for n, part in enumerate(series):
             rows.extend(part)
             if progress is not None:
                 progress(n + 1, len(keys))
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)[list(CSV_COLUMNS)]
     out = Path(out_dir) if out_dir else data_path("")
     write_csv(out / TABLE_FILE, frame)
-    write_json(
-        out / "cacti_table.json",
-        {
-            "generator": "qsnn-mem cacti table (qsnn_mem.memory.table.generate)",
-            "cacti": cacti.CACTI_ID,
-            "cacti_settings": "itrs-lstp cells and periphery, 300 K, cache type ram, UCA; "
-            "organisation chosen by ED^2 at power-of-two capacities (see cacti.py)",
-            "grid": {k: list(v) for k, v in grid.items()},
-            "rows": len(frame),
-            "scaled_rows": int((frame["source"] != "cacti7").sum()),
-            "generated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "host": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
-        },
-    )
+    write_json(out / "cacti_table.json", provenance(frame, grid))
     load.cache_clear()
     return frame
 
 
-@functools.lru_cache(maxsize=4)
-def load(path: str | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The grid axes and, per point kind, arrays [node, word, banks, ports, cell(, quantity)].
+def provenance(frame: pd.DataFrame, grid: dict) -> dict:
+    """What ``cacti_table.json`` records about a generated table."""
+    return {
+        "generator": "qsnn-mem cacti table (qsnn_mem.memory.table.generate)",
+        "cacti": cacti.CACTI_ID,
+        "cacti_settings": "itrs-lstp cells and periphery, 300 K, cache type ram, UCA; "
+        "organisation chosen by ED^2 (CACTI's own optimum) at each power-of-two capacity; "
+        "where CACTI finds none, the capacity doubled and scaled back (rule 4, see cacti.py)",
+        "content": "one row per grid point, cacti.optimum(): CACTI's own optimum (or rule 4's "
+        "fallback), before the running maximum and interpolation lookup() applies (docs/sram.md)",
+        "grid": {k: list(v) for k, v in grid.items()},
+        "rows": len(frame),
+        "fallback_rows": int((frame["source"] != "cacti7").sum()),
+        "generated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "host": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+    }
 
-    ``top`` has one cell per grid capacity, the others one per cell between two (cell j spans
-    grid capacities j and j+1); ``<point>_log2`` holds log2 of each point's capacity.
-    """
+
+@functools.lru_cache(maxsize=4)
+def load(path: str | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The grid axes and log(cost) [node, word, banks, ports, capacity, quantity], with read and
+    write energy, leakage and area made non-decreasing in capacity (rule 3's running maximum)."""
     file = Path(path) if path else data_path(TABLE_FILE)
     if not file.is_file():
         raise QsnnError(f"{file}: CACTI table missing (run: qsnn-mem cacti table)")
     frame = pd.read_csv(file)
-    missing = {"point", "cell_exp", *GRID, *QUANTITIES} - set(frame.columns)
+    missing = {*GRID, *QUANTITIES} - set(frame.columns)
     if missing:
         raise QsnnError(
             f"{file}: columns {sorted(missing)} missing (regenerate it: qsnn-mem cacti table)"
         )
-    tops = frame[frame["point"] == "top"]
-    axes = {k: np.array(sorted(tops[k].unique()), dtype=float) for k in GRID}
-    shape = [len(axes[k]) for k in CONFIG_KEYS]
-    arrays = {}
-    for point in POINTS:
-        part = frame[frame["point"] == point]
-        cells = len(axes["capacity_bits"]) - (point != "top")
-        idx = [np.searchsorted(axes[k], part[k].to_numpy(float)) for k in CONFIG_KEYS]
-        exp = np.where(point == "top", np.log2(part["capacity_bits"]), part["cell_exp"])
-        cell = (exp - np.log2(axes["capacity_bits"][0])).astype(int)
-        values = np.full([*shape, cells, len(QUANTITIES)], np.nan)
-        values[(*idx, cell)] = part[list(QUANTITIES)].to_numpy(float)
-        where = np.full([*shape, cells], np.nan)
-        where[(*idx, cell)] = np.log2(part["capacity_bits"].to_numpy(float))
-        if np.isnan(values).any() or (values <= 0).any():
-            raise QsnnError(f"{file}: the grid has holes (regenerate it: qsnn-mem cacti table)")
-        arrays[point], arrays[f"{point}_log2"] = values, where
-    return axes, arrays
+    axes = {k: np.array(sorted(frame[k].unique()), dtype=float) for k in GRID}
+    exps = np.log2(axes["capacity_bits"])
+    if (np.diff(exps) != 1).any() or exps[0] != cacti.MIN_EXP:
+        raise QsnnError(
+            f"{file}: capacities must be consecutive powers of two from "
+            f"{cacti.MIN_CAPACITY_BITS} bits (regenerate it: qsnn-mem cacti table)"
+        )
+    keys = (*CONFIG_KEYS, "capacity_bits")
+    idx = tuple(np.searchsorted(axes[k], frame[k].to_numpy(float)) for k in keys)
+    values = np.full([*(len(axes[k]) for k in keys), len(QUANTITIES)], np.nan)
+    values[idx] = frame[list(QUANTITIES)].to_numpy(float)
+    if np.isnan(values).any() or (values <= 0).any():
+        raise QsnnError(f"{file}: the grid has holes (regenerate it: qsnn-mem cacti table)")
+    values[..., MONOTONE] = np.maximum.accumulate(values[..., MONOTONE], axis=4)
+    return axes, np.log(values)
 
 
 def lookup(node_nm, capacity_bits, word_bits, banks, ports, path: str | None = None) -> np.ndarray:
@@ -162,28 +138,22 @@ def lookup(node_nm, capacity_bits, word_bits, banks, ports, path: str | None = N
     Arguments broadcast against each other; the result has shape ``(n, 5)``. Values outside
     the table raise QsnnError (the caller names the memory).
     """
-    axes, arrays = load(path)
+    axes, logv = load(path)
     node, cap, word, bank, port = (
         np.atleast_1d(np.asarray(v, dtype=float))
         for v in np.broadcast_arrays(node_nm, capacity_bits, word_bits, banks, ports)
     )
     _check_range("tech_node_nm", node, axes["node_nm"])
     _check_range("word_bits", word, [1, axes["word_bits"][-1]], " (backend: cacti takes any width)")
-    # Rule 2: the two power-of-two widths around the width, at the same depth (8 bits below 8).
+    # Rule 2: the two power-of-two widths around the width, at the same depth; a word below
+    # 8 bits is priced as 8-bit words of the same capacity.
     depth = np.maximum(1, np.ceil(cap / word))
-    lo = np.maximum(cacti.MIN_WORD_BITS, 2.0 ** np.floor(np.log2(word)))
-    tw = np.clip(np.log2(word / lo), 0, None)
+    narrow = word < cacti.MIN_WORD_BITS
+    lo = np.where(narrow, cacti.MIN_WORD_BITS, 2.0 ** np.floor(np.log2(word)))
+    cap_lo = np.where(narrow, depth * word, depth * lo)
+    tw = np.where(narrow, 0.0, np.log2(word / lo))
     hi = np.where(tw > 0, 2 * lo, lo)
-    largest = axes["capacity_bits"][-1]
-    above = depth * hi > largest
-    if above.any():
-        i = int(np.flatnonzero(above)[0])
-        what = f"capacity {int(cap[i])} bits"
-        if hi[i] != word[i]:
-            what += f" in {int(word[i])}-bit words (priced up to {int(depth[i] * hi[i])} bits)"
-        raise QsnnError(
-            f"{what} is above the CACTI table's largest ({int(largest)} bits); use backend: cacti"
-        )
+    _check_capacity(cap, word, np.where(tw > 0, depth * hi, cap_lo), axes["capacity_bits"][-1])
     w_lo = _exact_index("word_bits", lo, axes["word_bits"])
     w_hi = _exact_index("word_bits", hi, axes["word_bits"])
     bi = _exact_index("banks", bank, axes["banks"])
@@ -196,38 +166,36 @@ def lookup(node_nm, capacity_bits, word_bits, banks, ports, path: str | None = N
     for ni, weight in ((n_lo, 1 - t), (n_lo + 1, t)):
         if not weight.any():  # every node on the grid: one side is enough
             continue
-        value = _at_node(arrays, axes, ni, w_lo, bi, pi, depth * lo)
+        value = _at_node(logv, axes, ni, w_lo, bi, pi, cap_lo)
         if tw.any():  # some width between two powers of two
-            v_hi = _at_node(arrays, axes, ni, w_hi, bi, pi, depth * hi)
+            v_hi = _at_node(logv, axes, ni, w_hi, bi, pi, depth * hi)
             value = value ** (1 - tw[:, None]) * v_hi ** tw[:, None]
         out += weight * value
-    # Below 8 bits: priced at 8 bits (hwcomponents-cacti's scaling).
-    r = np.minimum(word / cacti.MIN_WORD_BITS, 1.0)
-    out[:, ENERGY] *= (0.7 * r + 0.3)[:, None]
-    out[:, SIZE] *= r[:, None]
     return out
 
 
-def _at_node(arrays, axes, ni, wi, bi, pi, cap) -> np.ndarray:
-    """Rule 3 at calibrated node index ``ni``, power-of-two width index ``wi``."""
+def _check_capacity(cap, word, priced, largest) -> None:
+    above = priced > largest
+    if above.any():
+        i = int(np.flatnonzero(above)[0])
+        what = f"capacity {int(cap[i])} bits"
+        if priced[i] > cap[i]:
+            what += f" in {int(word[i])}-bit words (priced up to {int(priced[i])} bits)"
+        raise QsnnError(
+            f"{what} is above the CACTI table's largest ({int(largest)} bits); use backend: cacti"
+        )
+
+
+def _at_node(logv, axes, ni, wi, bi, pi, cap) -> np.ndarray:
+    """Rule 3 at calibrated node index ``ni``, power-of-two width index ``wi``: log value
+    linear in log2(capacity) between the powers of two around it."""
     smallest = axes["capacity_bits"][0]
-    x = np.log2(np.maximum(cap, smallest))
-    cell = np.clip(np.floor(x - np.log2(smallest)).astype(int), 0, arrays["p0"].shape[4] - 1)
-    at = (ni, wi, bi, pi, cell)
-    rows = np.arange(len(cap))
-    xs = np.stack([arrays[f"{p}_log2"][at] for p in POINTS[1:]], axis=1)  # [n, points]
-    vs = np.stack([np.log(arrays[p][at]) for p in POINTS[1:]], axis=1)  # [n, points, quantity]
-    top = np.log(arrays["top"][ni, wi, bi, pi])  # [n, capacity, quantity]
-    # Piecewise linear through the cell's points; below the first the cell costs the first
-    # (same rows per subarray), above the last its top.
-    j = np.clip((x[:, None] > xs).sum(axis=1) - 1, 0, CELL_POINTS - 2)
-    x0, x1 = xs[rows, j], xs[rows, j + 1]
-    v0, v1 = vs[rows, j], vs[rows, j + 1]
-    logv = v0 + (v1 - v0) * _fraction(x, x0, x1)
-    logv = np.where((x > xs[:, -1])[:, None], top[rows, cell + 1], logv)
-    grid = x == np.floor(x)  # a power of two: CACTI's own optimum
-    logv[grid] = top[rows[grid], (x[grid] - np.log2(smallest)).astype(int)]
-    out = np.exp(logv)
+    x = np.log2(np.maximum(cap, smallest) / smallest)
+    k = np.clip(np.floor(x).astype(int), 0, len(axes["capacity_bits"]) - 2)
+    low, high = logv[ni, wi, bi, pi, k], logv[ni, wi, bi, pi, k + 1]
+    # low + s·(high - low), not (1 - s)·low + s·high: exactly monotone in s where high ≥ low
+    # and exactly ``high`` at the next power of two (the difference of two nearby logs is exact).
+    out = np.exp(low + (x - k)[:, None] * (high - low))
     # Below the grid: scaled from its smallest capacity (energy ∝ capacity^0.78).
     small = np.minimum(cap / smallest, 1.0)[:, None]
     out[:, ENERGY] *= small**cacti.SMALL_ENERGY_EXP
@@ -235,23 +203,18 @@ def _at_node(arrays, axes, ni, wi, bi, pi, cap) -> np.ndarray:
     return out
 
 
-def _fraction(x: np.ndarray, x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
-    """Where x lies between x0 and x1, clipped to [0, 1] (0 where they coincide), as a column."""
-    span = x1 - x0
-    where = np.divide(x - x0, span, out=np.zeros_like(x), where=span > 0)
-    return np.clip(where, 0.0, 1.0)[:, None]
-
-
-def off_grid_sample(n: int, seed: int, max_exp: float = 24.9) -> np.ndarray:
+def off_grid_sample(n: int, seed: int, max_exp: float = 24.9, min_exp: float = 6.0) -> np.ndarray:
     """``n`` random (node, capacity, word, banks, ports) rows off the grid in node, width and
-    capacity, priced capacity within the table: the points to check it against live CACTI."""
+    capacity (widths 1-256 bits log-uniform, capacities 2^min_exp..2^max_exp bits), priced
+    capacity within the table: the points to check it against live CACTI."""
     rng = np.random.default_rng(seed)
     points = []
     while len(points) < n:
         node = round(float(rng.uniform(GRID["node_nm"][0], GRID["node_nm"][-1])), 1)
-        word = int(rng.integers(GRID["word_bits"][0], GRID["word_bits"][-1] + 1))
-        cap = int(2 ** rng.uniform(11, max_exp)) // word * word
-        priced = -(-cap // word) * (1 << (word - 1).bit_length())  # rule 2's wider width
+        word = int(2 ** rng.uniform(0, np.log2(GRID["word_bits"][-1] + 1)))
+        cap = max(word, int(2 ** rng.uniform(min_exp, max_exp)) // word * word)
+        wider = 1 << (word - 1).bit_length() if word > cacti.MIN_WORD_BITS else word
+        priced = -(-cap // word) * wider  # rule 2's wider width
         if node in GRID["node_nm"] or cap & (cap - 1) == 0 or priced > GRID["capacity_bits"][-1]:
             continue
         points.append((node, cap, word, rng.choice(GRID["banks"]), rng.choice(GRID["ports"])))

@@ -4,8 +4,10 @@ The accounting model is documented in docs/accounting.md; each function here add
 one stage of one epoch (or one inference) to an :class:`AccessTable`, from the actual spikes,
 errors and gradients the fused kernels produced. Two modes: ``event`` (spike- and error-driven:
 a weight row per input spike, a weight column per non-zero error) and ``dense`` (every synapse
-every step). Layers are ``fc1`` (700 -> 400) and ``fc2`` (400 -> 250); a tensor's row is
-attributed to the layer that owns it (``fc1``'s spikes are read by ``fc2``).
+every step). Error propagation is counted both as a column scatter and as a row gather
+(traversal ``col`` / ``row``); the architecture picks one when it is priced. Layers are ``fc1``
+(700 -> 400) and ``fc2`` (400 -> 250); a tensor's row is attributed to the layer that owns it
+(``fc1``'s spikes are read by ``fc2``).
 """
 
 from __future__ import annotations
@@ -126,27 +128,34 @@ def count_backward(
 
     if below is None:
         return
-    if mode == "event":
-        per_col = c.error_col_nnz
-        cols = int(per_col.sum())
-        hit = int(per_col @ c.col_nnz)
-        add(name, "weight", "read", "col", bits.weight, cols, cols * n_in, hit)
-    else:
-        cols = steps * n_out
-        add(
-            name,
-            "weight",
-            "read",
-            "col",
-            bits.weight,
-            cols,
-            cols * n_in,
-            steps * rec.weight_nonzero,
-        )
+    count_propagation(table, mode, k, rec, bits)
     # The spike errors of the layer below are written here, read by its own BPTT.
     below_nnz = int(below.counts.error_state_nnz[2])
     below_name = layer_name(k - 1)
     add(below_name, "err", "write", "row", bits.error, steps, steps * n_in, below_nnz)
+
+
+def count_propagation(
+    table: AccessTable, mode: str, k: int, rec: LayerRecord, bits: Precision
+) -> None:
+    """The output errors of layer ``k`` sent down through its weights, counted both ways so an
+    architecture can pick one later: ``col`` scatters each non-zero error through its incoming
+    column; ``row`` lets every pre-synaptic neuron gather through its outgoing row, at every step
+    with a non-zero error vector (event) or every step (dense)."""
+    add = partial(table.add, "train", "backward", layer_name(k), "weight", "read")
+    steps, n_in = rec.spikes_in.shape
+    n_out = rec.spikes_out.shape[1]
+    if mode == "event":
+        per_col = rec.counts.error_col_nnz
+        cols = int(per_col.sum())
+        col_hit = int(per_col @ rec.counts.col_nnz)
+        # Steps whose error vector is all zero send nothing down: no gather.
+        active = int(np.count_nonzero(rec.error.numpy().any(axis=1)))
+    else:
+        cols, col_hit, active = steps * n_out, steps * rec.weight_nonzero, steps
+    add("col", bits.weight, cols, cols * n_in, col_hit, traversal="col")
+    rows = active * n_in
+    add("row", bits.weight, rows, rows * n_out, active * rec.weight_nonzero, traversal="row")
 
 
 def count_update(

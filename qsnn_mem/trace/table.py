@@ -1,8 +1,12 @@
 """The access table: the contract between the tracer and the energy estimator.
 
-One row per (phase, stage, layer, tensor, op, pattern, bits) with exact int64 counts:
+One row per (phase, stage, layer, tensor, op, pattern, traversal, bits) with exact int64 counts:
 ``accesses`` (row, column or element accesses), ``elements`` (logical values touched, dense
 semantics) and ``nonzero`` (of those, how many were non-zero at access time).
+
+``traversal`` is ``any`` for what every architecture does; ``row`` and ``col`` are the two
+alternative counts of one error propagation through a weight matrix (a gather and a scatter):
+the estimator keeps the ``any`` rows plus the variant the architecture picks.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ TENSORS = (
 )  # fmt: skip
 OPS = ("read", "write")
 PATTERNS = ("row", "col", "elem")
-KEY_COLUMNS = ("phase", "stage", "layer", "tensor", "op", "pattern", "bits")
+TRAVERSALS = ("any", "row", "col")
+KEY_COLUMNS = ("phase", "stage", "layer", "tensor", "op", "pattern", "traversal", "bits")
 COUNT_COLUMNS = ("accesses", "elements", "nonzero")
 STORED_FLOAT_BITS = 32  # an unquantized value is stored as float32
+# Version of the trace files (trace.json's "format_version"); 2 added the traversal column.
+FORMAT_VERSION = 2
 
 
 class AccessTable:
@@ -35,10 +42,10 @@ class AccessTable:
 
     def add(
         self, phase: str, stage: str, layer: str, tensor: str, op: str, pattern: str,
-        bits: int | None, accesses: int, elements: int, nonzero: int,
+        bits: int | None, accesses: int, elements: int, nonzero: int, *, traversal: str = "any",
     ) -> None:  # fmt: skip
         bits = STORED_FLOAT_BITS if bits is None else bits
-        key = (phase, stage, layer, tensor, op, pattern, bits)
+        key = (phase, stage, layer, tensor, op, pattern, traversal, bits)
         counts = self._counts.get(key)
         if counts is None:
             _check_key(key)
@@ -49,7 +56,8 @@ class AccessTable:
 
     def merge(self, other: AccessTable) -> None:
         for key, counts in other._counts.items():
-            self.add(*key, *counts)
+            *head, traversal, bits = key
+            self.add(*head, bits, *counts, traversal=traversal)
 
     def rows(self) -> Iterable[tuple]:
         for key, counts in self._counts.items():
@@ -62,16 +70,25 @@ class AccessTable:
         order = {"phase": PHASES, "stage": STAGES, "op": OPS}
         for col, values in order.items():
             frame[col] = pd.Categorical(frame[col], categories=values, ordered=True)
-        frame = frame.sort_values(["phase", "stage", "layer", "tensor", "op", "pattern"])
+        frame = frame.sort_values(
+            ["phase", "stage", "layer", "tensor", "op", "pattern", "traversal"]
+        )
         for col in order:
             frame[col] = frame[col].astype(str)
         return frame.reset_index(drop=True)
 
 
 def _check_key(key: tuple) -> None:
-    phase, stage, _, tensor, op, pattern, _ = key
+    phase, stage, _, tensor, op, pattern, traversal, _ = key
     for value, allowed in (
-        (phase, PHASES), (stage, STAGES), (tensor, TENSORS), (op, OPS), (pattern, PATTERNS)
+        (phase, PHASES), (stage, STAGES), (tensor, TENSORS), (op, OPS), (pattern, PATTERNS),
+        (traversal, TRAVERSALS),
     ):  # fmt: skip
         if value not in allowed:
             raise ValueError(f"access-table value {value!r} is not one of {allowed}")
+    # A variant is one way of propagating errors through a weight matrix, nothing else.
+    variant_row = ("backward", "weight", "read", traversal)
+    if traversal != "any" and (stage, tensor, op, pattern) != variant_row:
+        raise ValueError(
+            f"traversal {traversal!r} is only for backward weight reads of pattern {traversal!r}"
+        )
