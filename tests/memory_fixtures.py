@@ -21,7 +21,6 @@ def arch_dict(encoding: str = "crossbar", **top) -> dict:
             {
                 "name": "weights",
                 "kind": "sram",
-                "word_bits": 64,
                 "encoding": encoding,
                 "holds": ["weight"],
             },

@@ -25,23 +25,24 @@ def _estimate(arch: str, trace: Path, out: Path, *options: str) -> int:
 def test_estimate_writes_tables_and_prints_summary(tmp_path, capsys):
     trace = tiny_trace(tmp_path / "trace")
     out = tmp_path / "out"
-    code = _estimate("pb-bmp", trace, out, "--set", "memories.0.word_bits=32")
+    code = _estimate("pb-bmp", trace, out, "--set", "memories.0.synapses_per_access=4")
     assert code == 0
     energy = pd.read_csv(out / "energy.csv")
     area = pd.read_csv(out / "area.csv")
-    assert list(energy.columns)[:7] == [
-        "memory",
-        "tensor",
-        "phase",
-        "stage",
-        "op",
-        "words",
-        "energy_J",
-    ]
-    assert {"memory", "capacity_bits", "area_m2", "leakage_W", "source"} <= set(area.columns)
-    assert area.set_index("memory").loc["weights", "word_bits"] == 32
+    assert list(energy.columns) == [
+        "memory", "array", "tensor", "phase", "stage", "op", "component", "accesses",
+        "energy_J", "source",
+    ]  # fmt: skip
+    assert set(energy["component"]) == {"memory", "controller", "datapath"}
+    assert {"memory", "array", "capacity_bits", "area_m2", "leakage_W", "source"} <= set(
+        area.columns
+    )
+    weights = area[area["memory"] == "weights"].set_index("array")
+    assert set(weights.index) == {"values", "bitmap", "pointers"}
+    assert weights.loc["values", "word_bits"] == 4 * 2  # four 2-bit synapses per access
     printed = capsys.readouterr().out
-    assert "energy/epoch" in printed and "mm²" in printed and "J" in printed
+    assert "energy/epoch" in printed and "mm²" in printed and "kibit" in printed
+    assert "error propagation: fc1.weight" in printed
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
@@ -77,13 +78,15 @@ def test_memory_package_never_imports_torch():
             "arch",
             "accesses",
             "encodings",
-            "components",
+            "kinds",
+            "datapath",
             "cacti",
             "table",
             "plan",
             "estimate",
             "tables",
             "synthetic",
+            "layer_pass",
             "paper",
         )
     )

@@ -88,7 +88,7 @@ def test_odd_widths_interpolate_geometrically_at_the_same_depth(small_table):
 
 @pytest.mark.parametrize("word", [1, 2, 3, 4, 6, 7])
 def test_narrow_words_cost_8_bit_words_of_the_same_capacity(small_table, word):
-    depth = 3000
+    depth = 1100
     got = look(small_table, 45, depth * word - word + 1, word)  # a partial word rounds up
     assert got == pytest.approx(law(45, depth * word, 8), rel=1e-12)
     if depth * word % 8 == 0:
@@ -171,8 +171,8 @@ def test_one_word_past_a_power_of_two_costs_at_most_a_few_percent_more():
     at = [a[keep] for a in (node, cap, word, banks, ports)]
     here = table.lookup(*at)
     above = table.lookup(at[0], at[1] + at[2], *at[2:])
-    assert (above >= here).all()
-    assert (above / here).max() < 1.03
+    assert (above[:, :4] >= here[:, :4]).all()  # cycle time may also fall a little
+    assert np.abs(np.log(above / here)).max() < np.log(1.03)
 
 
 def test_narrow_words_in_the_committed_table():

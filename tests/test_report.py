@@ -27,7 +27,7 @@ ARCH = """name: rf-{enc}
 tech_node_nm: 45
 clock_hz: 1.0e8
 memories:
-  - {{name: weights, kind: regfile, word_bits: 64, encoding: {enc}, holds: [weight]}}
+  - {{name: weights, kind: regfile, encoding: {enc}, holds: [weight]}}
   - {{name: states, kind: regfile, word_bits: 32, holds: [syn, mem, spk, input]}}
   - {{name: learning, kind: regfile, word_bits: 32, holds: [err, grad]}}
 """

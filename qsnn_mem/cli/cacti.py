@@ -48,7 +48,7 @@ def query(
 
     if table:
         values = tab.lookup(node, capacity_bits, word_bits, banks, ports)[0]
-        source = "cacti7 table (interpolated)"
+        source = "cacti7 table"
     else:
         cost = cacti.query(cacti.SramConfig(node, capacity_bits, word_bits, banks, ports))
         values = cost.values()
@@ -71,11 +71,12 @@ def table_cmd(
     workers: Annotated[int, typer.Option(help="CACTI runs in parallel")] = 2,
     quiet: QuietOption = False,
 ) -> None:
-    """Regenerate the SRAM table by running CACTI 7 over the grid (minutes; cached runs reused)."""
+    """Regenerate the SRAM table: CACTI 7's optimum at every power-of-two capacity of the grid
+    (about 20 minutes with 2 workers from an empty cache; cached runs are reused)."""
     from ..memory import table as tab
 
     with progress_bar(quiet) as bar:
-        task = bar.add_task("CACTI runs", total=None, status="")
+        task = bar.add_task("CACTI series", total=None, status="")
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)

@@ -64,30 +64,30 @@ def estimate(
             "versions": {"qsnn_mem": __version__, "python": platform.python_version()},
         },
     )
-    _print_summary(spec.name, run, energy, area, summary, folder)
+    _print_summary(spec.name, run, energy, area, summary, folder, tables.traversal_table(ev))
 
 
-def _print_summary(name, run, energy, area, summary, folder) -> None:
+def _print_summary(name, run, energy, area, summary, folder, traversal) -> None:
     epochs = max(run.normalisers["train_epochs"], 1)
     infers = run.normalisers["infer_samples"]
     table = Table(title=f"{name} on {run.workload} ({run.folder})")
     for col in ("memory", "capacity", "area", "leakage", "energy/epoch", "energy/inference"):
         table.add_column(col, justify="left" if col == "memory" else "right")
     by_phase = energy.groupby(["memory", "phase"])["energy_J"].sum()
-    for _, row in area.iterrows():
-        train = by_phase.get((row["memory"], "train"), 0.0) / epochs
-        infer = by_phase.get((row["memory"], "infer"), 0.0) / infers if infers else float("nan")
+    for memory, arrays in area.groupby("memory", sort=False):
+        train = by_phase.get((memory, "train"), 0.0) / epochs
+        infer = by_phase.get((memory, "infer"), 0.0) / infers if infers else float("nan")
         table.add_row(
-            row["memory"],
-            f"{row['capacity_bits'] / 1024:.1f} kbit",
-            f"{row['area_m2'] * 1e6:.4f} mm²",
-            si(row["leakage_W"], "W"),
+            memory,
+            f"{arrays['capacity_bits'].sum() / 1024:.1f} kibit",
+            f"{arrays['area_m2'].sum() * 1e6:.4f} mm²",
+            si(arrays["leakage_W"].sum(), "W"),
             si(train, "J"),
             si(infer, "J"),
-        )
+        )  # fmt: skip
     table.add_row(
         "total",
-        f"{summary['capacity_bits'] / 1024:.1f} kbit",
+        f"{summary['capacity_bits'] / 1024:.1f} kibit",
         f"{summary['area_m2'] * 1e6:.4f} mm²",
         si(summary["leakage_W"], "W"),
         si(summary["energy_per_epoch_J"], "J"),
@@ -95,4 +95,17 @@ def _print_summary(name, run, energy, area, summary, folder) -> None:
         style="bold",
     )
     _out.print(table)
+    for memory, arrays in area.groupby("memory", sort=False):
+        shapes = zip(arrays["array"], arrays["word_bits"], arrays["depth"], strict=True)
+        _out.print(f"{memory}: " + ", ".join(f"{a} {w} bit x {d}" for a, w, d in shapes))
+    split = ", ".join(
+        f"{part} {si(summary[f'train_{part}_J'] / epochs, 'J')}"
+        for part in ("memory", "controller", "datapath", "leakage")
+    )
+    _out.print(f"per training epoch: {split}")
+    if len(traversal):
+        chosen = ", ".join(
+            f"{t} {p}" for t, p in zip(traversal["tensor"], traversal["propagation"], strict=True)
+        )
+        _out.print(f"error propagation: {chosen}")
     _out.print(f"wrote {folder}/energy.csv, area.csv, run.json")

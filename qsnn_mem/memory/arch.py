@@ -151,7 +151,10 @@ class Memory(BaseModel):
                     f"{where} has encoding '{self.encoding}' but holds no weights "
                     "(encodings apply to weight matrices)"
                 )
-            wrong = sorted(set(WEIGHT_ONLY) & self.model_fields_set)
+            wrong = [
+                f for f in WEIGHT_ONLY
+                if f in self.model_fields_set and getattr(self, f) != Memory.model_fields[f].default
+            ]  # fmt: skip
             if wrong:
                 raise ValueError(f"{where}: field '{wrong[0]}' applies to weight memories only")
             if self.word_bits is None:

@@ -30,8 +30,20 @@ from . import encodings as enc
 from .accesses import Trace
 from .arch import Arch
 from .encodings.base import (
-    BITMAP, COL, INDICES, PIXELS, POINTERS, ROLES, ROW, RUNS, VALUES, Layout, Walk, ceil,
-    log2_ceil, per_word,
+    BITMAP,
+    COL,
+    INDICES,
+    PIXELS,
+    POINTERS,
+    ROLES,
+    ROW,
+    RUNS,
+    VALUES,
+    Layout,
+    Walk,
+    ceil,
+    log2_ceil,
+    per_word,
 )  # fmt: skip
 
 N_ROLES = len(ROLES)

@@ -164,8 +164,7 @@ def arch_arrays(arch: Arch) -> ArchArrays:
         ),
         word=np.array([m.word_bits or 0 for m in mems], float),
         per_access=np.array(
-            [0 if m.synapses_per_access == "packed" else m.synapses_per_access for m in mems],
-            float,
+            [0 if m.synapses_per_access == "packed" else m.synapses_per_access for m in mems], float
         ),
         banks=np.array([m.banks for m in mems], float),
         ports=np.array([m.ports for m in mems], float),

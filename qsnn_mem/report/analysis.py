@@ -115,8 +115,8 @@ def pareto(points: pd.DataFrame, x: str = "energy_per_epoch_J", y: str = "van_ro
 
 
 def breakdown(priced: Priced, point: str) -> pd.DataFrame:
-    """Energy per training epoch of one run, by arch, stage and tensor kind (plus logic and
-    leakage), from the estimator's detailed table."""
+    """Energy per training epoch of one run, by arch, stage and tensor kind (plus controller,
+    datapath and leakage), from the estimator's detailed table."""
     names = list(priced.runs["point"])
     if point not in names:
         raise QsnnError(f"--point {point!r}: no such run (e.g. {', '.join(names[:3])})")
@@ -127,7 +127,7 @@ def breakdown(priced: Priced, point: str) -> pd.DataFrame:
         table = tables.energy_table(priced.evaluation, run * len(priced.archs) + k)
         table = table[table["phase"] == "train"].copy()
         kind = table["tensor"].str.rsplit(".", n=1).str[-1]
-        kind = np.where(table["op"] == "logic", "logic", kind)
+        kind = np.where(table["component"] != "memory", table["component"], kind)
         kind = np.where(table["op"] == "leak", "leakage", kind)
         stage = np.where(table["op"] == "leak", "leakage", table["stage"])
         frame = pd.DataFrame(

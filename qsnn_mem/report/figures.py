@@ -15,7 +15,9 @@ from ..io import atomic_path
 
 # ISCAS 2020: fraction of non-zero weights of the trained smile network per weight bitwidth.
 PAPER_DENSITY = {2: 0.65, 3: 0.85, 4: 0.92, 5: 0.97, 6: 0.98}
-KIND_ORDER = ("weight", "syn", "mem", "spk", "input", "err", "grad", "logic", "leakage")
+KIND_ORDER = (
+    "weight", "syn", "mem", "spk", "input", "err", "grad", "controller", "datapath", "leakage",
+)  # fmt: skip
 STAGES = ("forward", "backward", "update", "leakage")
 PREFIXES = ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"))
 

@@ -14,7 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (
-    BITMAP, POINTERS, VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, split_rw,
+    BITMAP,
+    POINTERS,
+    VALUES,
+    Cost,
+    Layout,
+    Walk,
+    by_pattern,
+    ceil,
+    empty_storage,
+    split_rw,
 )  # fmt: skip
 
 NAME = "pb-bmp"

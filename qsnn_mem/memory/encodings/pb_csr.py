@@ -14,7 +14,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (
-    INDICES, POINTERS, VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, log2_ceil,
+    INDICES,
+    POINTERS,
+    VALUES,
+    Cost,
+    Layout,
+    Walk,
+    by_pattern,
+    ceil,
+    empty_storage,
+    log2_ceil,
     split_rw,
 )  # fmt: skip
 

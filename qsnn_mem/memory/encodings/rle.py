@@ -17,7 +17,16 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (
-    POINTERS, RUNS, VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, split_rw,
+    POINTERS,
+    RUNS,
+    VALUES,
+    Cost,
+    Layout,
+    Walk,
+    by_pattern,
+    ceil,
+    empty_storage,
+    split_rw,
 )  # fmt: skip
 
 NAME = "rle"
