@@ -16,8 +16,29 @@ from pathlib import Path
 from qsnn_mem.memory import estimate, synthetic
 from qsnn_mem.memory.accesses import load_trace
 from qsnn_mem.memory.arch import Arch
-from qsnn_mem.memory.paper import PAPER_DENSITY, paper_arch
+from qsnn_mem.memory.paper import PAPER_DENSITY
 from qsnn_mem.schema import validate
+
+ENCODINGS = ("crossbar", "pb-csr", "pb-bmp", "rle")
+NODES = (22, 28, 32, 45, 65)
+SYNAPSES_PER_ACCESS = (1, 2, 4, 8, 16)
+BANKS = (1, 2, 4, 8)
+STATE_BITS = (6, 7, 8, 10, 12)
+
+
+def organization(encoding: str, node: int, per_access: int, banks: int) -> Arch:
+    data = {
+        "name": f"{encoding}-{node}nm-p{per_access}-{banks}banks",
+        "tech_node_nm": node,
+        "clock_hz": 1e8,
+        "memories": [
+            {"name": "weights", "encoding": encoding, "holds": ["weight"], "banks": banks,
+             "synapses_per_access": per_access},
+            {"name": "states", "word_bits": 64, "holds": ["syn", "mem", "spk", "input"]},
+            {"name": "learning", "word_bits": 32, "holds": ["err", "grad"]},
+        ],
+    }  # fmt: skip
+    return validate(Arch, data, "bench")
 
 
 def build(folder: Path):
@@ -29,19 +50,12 @@ def build(folder: Path):
             )
         )
         for w in PAPER_DENSITY
-        for s in (6, 7, 8, 10)
-    ]  # 20 precisions
-    archs = []
-    for enc, node, word, banks in itertools.product(
-        ("crossbar", "pb-csr", "pb-bmp", "rle", "functional"),
-        (22, 28, 32, 45, 65),
-        (16, 32, 64, 128, 256),
-        (1, 2, 4, 8),
-    ):  # 500 organizations
-        data = paper_arch(enc, node, word).model_dump()
-        data["name"] = f"{enc}-{node}nm-{word}b-{banks}banks"
-        data["memories"][0]["banks"] = banks
-        archs.append(validate(Arch, data, "bench"))
+        for s in STATE_BITS
+    ]  # 25 precisions
+    archs = [
+        organization(*config)
+        for config in itertools.product(ENCODINGS, NODES, SYNAPSES_PER_ACCESS, BANKS)
+    ]  # 400 organizations
     pairs = [(a, t) for a in archs for t in traces]
     return pairs, time.perf_counter() - t0
 
@@ -56,7 +70,7 @@ def main(repeats: int = 5) -> None:
             summary = estimate.evaluate(pairs).summary()
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-    print(f"points: {len(summary)} (500 organizations x 20 precisions), setup {setup:.2f} s")
+    print(f"points: {len(summary)} (400 organizations x 25 precisions), setup {setup:.2f} s")
     print(
         f"estimate + summary: median {statistics.median(times):.3f} s "
         f"(min {min(times):.3f}, max {max(times):.3f}, {repeats} repeats); CPU time median "

@@ -18,12 +18,7 @@ def arch_dict(encoding: str = "crossbar", **top) -> dict:
         "clock_hz": 1e8,
         "backend": "table",
         "memories": [
-            {
-                "name": "weights",
-                "kind": "sram",
-                "encoding": encoding,
-                "holds": ["weight"],
-            },
+            {"name": "weights", "kind": "sram", "encoding": encoding, "holds": ["weight"]},
             {
                 "name": "states",
                 "kind": "regfile",

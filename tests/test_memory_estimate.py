@@ -164,3 +164,27 @@ def test_missing_trace_pieces(tmp_path):
     (folder / "trace.json").unlink()
     with pytest.raises(QsnnError, match=r"trace\.json: file not found"):
         load_trace(folder)
+
+
+def test_datapath_energy_by_hand(tmp_path):
+    from qsnn_mem.memory import layer_pass
+
+    trace = load_trace(layer_pass.fc_pass(tmp_path / "fc", 8, 6, 0.5, 4))
+    data = make_arch("crossbar").model_dump()
+    data["memories"][0]["propagation"] = "col"
+    ev = estimate.evaluate([(Arch.model_validate(data), trace)])
+    energy = tables.energy_table(ev)
+    dp = energy[energy.component == "datapath"].groupby("stage")["energy_J"].sum()
+    h = 45 / 45  # Horowitz figures are at 45 nm
+    a = 45 / 40  # Aladdin figures at 40 nm
+    # Forward: the crossbar reads all 48 values and accumulates each at 16 bits (the trace
+    # lists no state of the layer).
+    add16 = 0.03e-12 + 0.07e-12 * 8 / 24
+    assert dp["forward"] == pytest.approx(48 * add16 * h)
+    # Backward (scatter, 6 columns of 8): per value read a 4x16 multiply and a 16-bit add, one
+    # 16-bit error-buffer read per column; update: a 4-bit add per rewritten value (all 48
+    # stored values of the crossbar; 4-bit add = 0.03 pJ x 4/8).
+    propagate = 48 * (0.2e-12 * 4 * 16 / 64 + add16) * h + 6 * 16 * 0.009e-12 * a
+    update = 48 * 0.03e-12 * 4 / 8 * h
+    assert dp["backward"] == pytest.approx(propagate)
+    assert dp["update"] == pytest.approx(update)

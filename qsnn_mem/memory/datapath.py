@@ -3,11 +3,12 @@
 * **Controller**, per array access (one cycle of the walk): an FSM, address counters, base or
   pointer and pipeline registers, about 64 flip-flop bits clocked (energy-anchors.md), at the
   Aladdin 40 nm flip-flop's 0.009 pJ per bit.
-* **Datapath**, per operation: a weight read in the forward pass accumulates into the
-  post-synaptic state (an add at the state bitwidth) for every non-zero synapse; error
-  propagation multiplies weight by error and accumulates at the error bitwidth, reading the
-  error from a register buffer (per synapse in a gather, per error in a scatter); a weight
-  update adds to every value it rewrites. Encodings add popcounts, compares and pointer adds.
+* **Datapath**, per operation: every weight value read in the forward pass is accumulated
+  into the post-synaptic state (an add at the state bitwidth; a crossbar adds its zeros too,
+  a sparse encoding reads non-zeros only); error propagation multiplies weight by error and
+  accumulates at the error bitwidth per value read, reading the error from a register buffer
+  (per value in a gather, per error in a scatter); a weight update adds to every value it
+  rewrites. Encodings add popcounts, compares and pointer adds.
 * Sources: Horowitz (ISSCC 2014, 45 nm): 8-bit add 0.03 pJ, 32-bit add 0.1 pJ, 8×8 multiply
   0.2 pJ; Aladdin (ISCA 2014, 40 nm, via hwcomponents-library): flip-flop 0.009 pJ/bit,
   32-bit comparator 0.0295 pJ. Scaled to the node by :mod:`.scaling`.
@@ -65,7 +66,6 @@ class Operands:
     is_weight: np.ndarray  # the row reads or writes a weight matrix
     is_write: np.ndarray
     n: np.ndarray
-    z: np.ndarray  # non-zero synapses reached (after any storage translation)
     weight_bits: np.ndarray
     state_bits: np.ndarray  # accumulator of the forward pass
     error_bits: np.ndarray
@@ -82,11 +82,12 @@ def datapath_J(op: Operands, cost: Cost) -> np.ndarray:
     upd = read & (op.stage == UPDATE)
     h = energy_scale(op.node_nm, HOROWITZ_NODE_NM)
     a = energy_scale(op.node_nm, ALADDIN_NODE_NM)
-    buffer_reads = np.where(op.pattern == ROW, op.z, np.where(op.pattern == COL, op.n, op.n))
+    synapses = cost.values  # a dense datapath adds what it reads, zeros included
+    buffer_reads = np.where(op.pattern == ROW, synapses, np.where(op.pattern == COL, op.n, op.n))
+    mac = mul_J(op.weight_bits, op.error_bits) + add_J(op.error_bits)
     energy = (
-        np.where(fwd, op.z * add_J(op.state_bits), 0.0) * h
-        + np.where(bwd, op.z * (mul_J(op.weight_bits, op.error_bits) + add_J(op.error_bits)), 0.0)
-        * h
+        np.where(fwd, synapses * add_J(op.state_bits), 0.0) * h
+        + np.where(bwd, synapses * mac, 0.0) * h
         + np.where(bwd, buffer_reads * op.error_bits * REG_BIT_J, 0.0) * a
         + np.where(upd, cost.values * add_J(op.weight_bits), 0.0) * h
         + (cost.popcounts * popcount_J(op.bitmap_bits) + cost.adds * add_J(op.ptr_bits)) * h

@@ -167,7 +167,7 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
     operands = datapath.Operands(
         node_nm=node[acc_mem], stage=a["a_stage"], pattern=walk.pattern,
         is_weight=t["is_weight"][acc_ten], is_write=walk.is_write.astype(bool), n=walk.n,
-        z=walk.z, weight_bits=a["a_bits"], state_bits=t["state_bits"][acc_ten],
+        weight_bits=a["a_bits"], state_bits=t["state_bits"][acc_ten],
         error_bits=t["error_bits"][acc_ten], bitmap_bits=layout.width[:, BITMAP],
         idx_bits=layout.idx_bits, ptr_bits=layout.ptr_bits,
     )  # fmt: skip

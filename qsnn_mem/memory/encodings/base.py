@@ -31,6 +31,17 @@ def log2_ceil(x) -> np.ndarray:
     return np.maximum(1.0, ceil(np.log2(np.maximum(np.asarray(x, dtype=float), 1.0))))
 
 
+def row_words(fields, k) -> np.ndarray:
+    """Expected words a walk over one row's ``fields`` fields touches, ``k`` fields per word.
+
+    Rows are stored back to back (a pointer addresses a field), so a row of ``x >= 1`` fields
+    starting anywhere in a word touches ``(x + k − 1)/k`` words on average; with one field per
+    word (or fewer) that is exact, ``x/k``; a row averaging under one field touches ``x``.
+    """
+    x, k = np.asarray(fields, dtype=float), np.asarray(k, dtype=float)
+    return np.where(k > 1, (x + np.minimum(x, 1.0) * (k - 1.0)) / k, x / k)
+
+
 def per_word(word_bits, field_bits) -> np.ndarray:
     """Fields per word: ``⌊W/f⌋``, or ``1/⌈f/W⌉`` when a field is wider than the word (it then
     takes ``⌈f/W⌉`` words)."""

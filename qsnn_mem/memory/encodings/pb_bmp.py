@@ -23,6 +23,7 @@ from .base import (
     by_pattern,
     ceil,
     empty_storage,
+    row_words,
     split_rw,
 )  # fmt: skip
 
@@ -32,7 +33,7 @@ ROLES_USED = (VALUES, BITMAP, POINTERS)
 
 def storage_words(g: Layout) -> np.ndarray:
     out = empty_storage(len(g.rows))
-    out[:, VALUES] = g.rows * ceil(g.nbar / g.k(VALUES))
+    out[:, VALUES] = g.nnz / g.k(VALUES)
     out[:, BITMAP] = g.rows * ceil(g.cols / g.k(BITMAP))
     out[:, POINTERS] = ceil(g.rows / g.k(POINTERS))
     return out
@@ -41,7 +42,7 @@ def storage_words(g: Layout) -> np.ndarray:
 def access(g: Layout, w: Walk) -> Cost:
     cost = Cost.zeros(len(w.n))
     masks = w.n * ceil(w.v / g.k(BITMAP))  # bitmap words of the rows walked
-    row_values = w.n * ceil(w.zper / g.k(VALUES))
+    row_values = w.n * row_words(w.zper, g.k(VALUES))
     reads = np.zeros_like(cost.reads)
     reads[:, POINTERS] = by_pattern(w, w.n, w.z, w.z)
     reads[:, BITMAP] = by_pattern(w, masks, w.e, w.n)

@@ -24,6 +24,7 @@ from .base import (
     ceil,
     empty_storage,
     log2_ceil,
+    row_words,
     split_rw,
 )  # fmt: skip
 
@@ -33,8 +34,8 @@ ROLES_USED = (VALUES, INDICES, POINTERS)
 
 def storage_words(g: Layout) -> np.ndarray:
     out = empty_storage(len(g.rows))
-    out[:, VALUES] = g.rows * ceil(g.nbar / g.k(VALUES))
-    out[:, INDICES] = g.rows * ceil(g.nbar / g.k(INDICES))
+    out[:, VALUES] = g.nnz / g.k(VALUES)
+    out[:, INDICES] = g.nnz / g.k(INDICES)
     out[:, POINTERS] = ceil((g.rows + 1) / g.k(POINTERS))
     return out
 
@@ -44,11 +45,11 @@ def access(g: Layout, w: Walk) -> Cost:
     # Start and end pointer of a row; with several pointers per word the pair straddles a word
     # boundary 1/k of the time.
     pair = w.n * (1.0 + 1.0 / g.k(POINTERS))
-    search = log2_ceil(ceil(g.nbar / g.k(INDICES)) + 1)  # index words probed per element
-    row_values = w.n * ceil(w.zper / g.k(VALUES))
+    search = log2_ceil(row_words(g.nbar, g.k(INDICES)) + 1)  # index words probed per element
+    row_values = w.n * row_words(w.zper, g.k(VALUES))
     reads = np.zeros_like(cost.reads)
     reads[:, POINTERS] = by_pattern(w, pair, w.e, pair)
-    reads[:, INDICES] = by_pattern(w, w.n * ceil(w.zper / g.k(INDICES)), w.e, w.n * search)
+    reads[:, INDICES] = by_pattern(w, w.n * row_words(w.zper, g.k(INDICES)), w.e, w.n * search)
     reads[:, VALUES] = by_pattern(w, row_values, w.z, w.z)
     writes = np.zeros_like(cost.reads)
     writes[:, VALUES] = by_pattern(w, row_values, w.z, w.z)

@@ -26,6 +26,7 @@ from .base import (
     by_pattern,
     ceil,
     empty_storage,
+    row_words,
     split_rw,
 )  # fmt: skip
 
@@ -36,16 +37,18 @@ ROLES_USED = (VALUES, RUNS, POINTERS)
 def fillers(g: Layout) -> np.ndarray:
     """Expected filler entries per non-zero."""
     q = 1.0 - g.density
-    q_l = q ** (2.0**g.run_bits)
+    run = 2.0**g.run_bits
+    q_l = q**run
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(g.density > 0, q_l / np.maximum(1.0 - q_l, 1e-300), 0.0)
+        f = np.where(g.density > 0, q_l / np.maximum(1.0 - q_l, 1e-300), 0.0)
+    return np.where(g.cols < run, 0.0, f)  # no zero run in a row can reach 2^r
 
 
 def storage_words(g: Layout) -> np.ndarray:
     entries = g.nbar * (1.0 + fillers(g))
     out = empty_storage(len(g.rows))
-    out[:, VALUES] = g.rows * ceil(entries / g.k(VALUES))
-    out[:, RUNS] = g.rows * ceil(entries / g.k(RUNS))
+    out[:, VALUES] = g.rows * entries / g.k(VALUES)
+    out[:, RUNS] = g.rows * entries / g.k(RUNS)
     out[:, POINTERS] = ceil(g.rows / g.k(POINTERS))
     return out
 
@@ -53,14 +56,14 @@ def storage_words(g: Layout) -> np.ndarray:
 def access(g: Layout, w: Walk) -> Cost:
     cost = Cost.zeros(len(w.n))
     f = 1.0 + fillers(g)
-    half_row = np.maximum(1.0, ceil(g.nbar * f / g.k(RUNS)) / 2.0)  # run words per element
+    half_row = np.maximum(1.0, row_words(g.nbar * f, g.k(RUNS)) / 2.0)  # run words per element
     row_entries = w.zper * f
     reads = np.zeros_like(cost.reads)
     reads[:, POINTERS] = by_pattern(w, w.n, w.e, w.n)
-    reads[:, RUNS] = by_pattern(w, w.n * ceil(row_entries / g.k(RUNS)), w.z * f, w.n * half_row)
-    reads[:, VALUES] = by_pattern(w, w.n * ceil(row_entries / g.k(VALUES)), w.z, w.z)
+    reads[:, RUNS] = by_pattern(w, w.n * row_words(row_entries, g.k(RUNS)), w.z * f, w.n * half_row)
+    reads[:, VALUES] = by_pattern(w, w.n * row_words(row_entries, g.k(VALUES)), w.z, w.z)
     writes = np.zeros_like(cost.reads)
-    writes[:, VALUES] = by_pattern(w, w.n * ceil(w.zper / g.k(VALUES)), w.z, w.z)
+    writes[:, VALUES] = by_pattern(w, w.n * row_words(w.zper, g.k(VALUES)), w.z, w.z)
     cost.reads, cost.writes = split_rw(w, reads, writes)
     read = ~w.is_write.astype(bool)
     cost.writes[:, POINTERS] = np.where(read & (w.pattern == 1), w.z * f, 0.0)  # cursors
