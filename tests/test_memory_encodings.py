@@ -23,10 +23,19 @@ Two layouts of it:
 * W16 (``synapses_per_access: packed``, ``word_bits: 16``): every array 16 bits wide; values
   ⌊16/2⌋ = 8 per word; bitmap 16 positions; pointers ⌈log2(⌈12/8⌉ + 1)⌉ = 2 bits, ⌊16/2⌋ = 8
   per word; indices ⌊16/3⌋ = 5 per word; runs ⌊16/2⌋ = 8; pixels 8.
+* W8 (``word_bits: 8``, only for rows longer than a word): values ⌊8/2⌋ = 4 per word; bitmap 8
+  positions; pointers ⌈log2(⌈12/4⌉ + 1)⌉ = 2 bits, 4 per word; indices ⌊8/3⌋ = 2; runs 4;
+  pixels 4.
 
-RLE at density 1/2 with 2-bit runs (L = 2² = 4): fillers per non-zero f = q^L/(1−q^L) =
-(1/16)/(15/16) = 1/15, so an entry count is the non-zero count × F, F = 16/15; a row holds
-n̄·F = 3.2 entries.
+Sparse rows are stored back to back (a pointer addresses a field), so a values, indices or runs
+array holds nnz/k words (the estimator rounds the array's depth up once), and a walk over a row
+of x fields, k to a word, touches row_words(x, k) = x/k words when k <= 1 and
+(x + min(x, 1)·(k − 1))/k when k > 1 (the row starts anywhere in a word). In W16 a row of n̄ = 3
+values touches (3 + 7)/8 = 5/4 words, of 3 indices (3 + 4)/5 = 7/5.
+
+RLE at density 1/2 with 2-bit runs (L = 2² = 4; C = 6 >= L, so a zero run can reach L): fillers
+per non-zero f = q^L/(1−q^L) = (1/16)/(15/16) = 1/15, so an entry count is the non-zero count ×
+F, F = 16/15; a row holds n̄·F = 16/5 = 3.2 entries.
 
 The functional kernel: I=2 input channels, O=2 output channels, 2×2 taps (K²=4), stored as 2
 rows of O·K² = 8 values, 12 of the 16 non-zero.
@@ -78,6 +87,13 @@ LAYOUTS = {
         fields={"values": 8, "bitmap": 16, "pointers": 8, "indices": 5, "runs": 8, "pixels": 8},
         ptr=2, idx=3, run=2,
     ),
+    # Rows longer than a word (the long-row cases below): 8-bit packed words.
+    "W8": make_layout(
+        4, 6, 12, 2,
+        width=dict.fromkeys(ROLES, 8),
+        fields={"values": 4, "bitmap": 8, "pointers": 4, "indices": 2, "runs": 4, "pixels": 4},
+        ptr=2, idx=3, run=2,
+    ),
     # The functional kernel: 2 rows of 8 values, K² = 4.
     "K-P1": make_layout(
         2, 8, 12, 2,
@@ -111,18 +127,18 @@ def walk(pattern: str, is_write: bool, n, e, z) -> Walk:
 
 
 def test_hand_layouts_are_what_the_estimator_builds():
-    """The layouts above are the estimator's for P=1 and for 16-bit packed words."""
+    """The layouts above are the estimator's for P=1 and for 16- and 8-bit packed words."""
     m = {
-        "per_access": np.array([1.0, 0.0]),
-        "word": np.array([0.0, 16.0]),
-        "run_bits": np.array([2.0, 2.0]),
-        "bitmap_bits": np.array([8.0, 8.0]),
+        "per_access": np.array([1.0, 0.0, 0.0]),
+        "word": np.array([0.0, 16.0, 8.0]),
+        "run_bits": np.full(3, 2.0),
+        "bitmap_bits": np.full(3, 8.0),
     }
     got = estimate._layout(
-        np.full(2, encodings.CODES["pb-bmp"]), np.full(2, 4.0), np.full(2, 6.0),
-        np.full(2, 12.0), np.full(2, 2.0), m, np.array([0, 1]), np.zeros(2, bool), np.ones(2),
+        np.full(3, encodings.CODES["pb-bmp"]), np.full(3, 4.0), np.full(3, 6.0),
+        np.full(3, 12.0), np.full(3, 2.0), m, np.arange(3), np.zeros(3, bool), np.ones(3),
     )  # fmt: skip
-    for i, key in enumerate(("P1", "W16")):
+    for i, key in enumerate(("P1", "W16", "W8")):
         want = LAYOUTS[key]
         np.testing.assert_array_equal(got.width[i], want.width[0], err_msg=key)
         np.testing.assert_array_equal(got.fields[i], want.fields[0], err_msg=key)
@@ -136,18 +152,18 @@ def test_hand_layouts_are_what_the_estimator_builds():
 STORAGE = [
     ("crossbar", "P1", {"values": 4 * 6}),  # R · ⌈C/1⌉
     ("crossbar", "W16", {"values": 4 * 1}),  # R · ⌈6/8⌉
-    # values R·⌈n̄/1⌉ = 4·3; bitmap R·⌈C/8⌉ = 4·1; pointers ⌈R/1⌉
+    # values nnz/1 = 12; bitmap R·⌈C/8⌉ = 4·1; pointers ⌈R/1⌉
     ("pb-bmp", "P1", {"values": 12, "bitmap": 4, "pointers": 4}),
-    # values 4·⌈3/8⌉; bitmap 4·⌈6/16⌉; pointers ⌈4/8⌉
-    ("pb-bmp", "W16", {"values": 4, "bitmap": 4, "pointers": 1}),
-    # values and indices 4·⌈3/1⌉; pointers ⌈(R+1)/1⌉
+    # values nnz/8 = 12/8 = 1.5; bitmap 4·⌈6/16⌉ = 4; pointers ⌈4/8⌉ = 1
+    ("pb-bmp", "W16", {"values": 1.5, "bitmap": 4, "pointers": 1}),
+    # values and indices nnz/1 = 12; pointers ⌈(R+1)/1⌉
     ("pb-csr", "P1", {"values": 12, "indices": 12, "pointers": 5}),
-    # values 4·⌈3/8⌉; indices 4·⌈3/5⌉; pointers ⌈5/8⌉
-    ("pb-csr", "W16", {"values": 4, "indices": 4, "pointers": 1}),
-    # values and runs R·⌈n̄F/1⌉ = 4·⌈3.2⌉ = 16; pointers ⌈4/1⌉
-    ("rle", "P1", {"values": 16, "runs": 16, "pointers": 4}),
-    # values and runs 4·⌈3.2/8⌉ = 4; pointers ⌈4/8⌉ = 1
-    ("rle", "W16", {"values": 4, "runs": 4, "pointers": 1}),
+    # values 12/8 = 1.5; indices 12/5 = 2.4; pointers ⌈5/8⌉ = 1
+    ("pb-csr", "W16", {"values": 1.5, "indices": 2.4, "pointers": 1}),
+    # values and runs R·n̄F/1 = 4·3.2 = 12.8 (12·F); pointers ⌈4/1⌉
+    ("rle", "P1", {"values": 12 * F, "runs": 12 * F, "pointers": 4}),
+    # values and runs 4·3.2/8 = 1.6 (12·F/8); pointers ⌈4/8⌉ = 1
+    ("rle", "W16", {"values": 12 * F / 8, "runs": 12 * F / 8, "pointers": 1}),
     ("functional", "K-P1", {"values": 2 * 8}),  # I rows · ⌈O·K²/1⌉
     ("functional", "K-W16", {"values": 2 * 1}),  # 2 · ⌈8/8⌉
 ]
@@ -156,8 +172,8 @@ STORAGE = [
 @pytest.mark.parametrize(("name", "layout", "words"), STORAGE)
 def test_storage_words(name, layout, words):
     got = encodings.storage_words(code(name), LAYOUTS[layout])[0]
-    want = [words.get(r, 0) for r in ROLES]
-    assert got.tolist() == want
+    want = [float(words.get(r, 0)) for r in ROLES]
+    assert got.tolist() == pytest.approx(want, rel=1e-12, abs=1e-12)  # 2.4 and F: last bit
 
 
 def test_storage_covers_every_registered_encoding_and_only_its_roles():
@@ -195,9 +211,9 @@ CASES = [
     # elem: bitmap N = 3; pointer and value per non-zero Z = 2.
     ("pb-bmp", "P1", "elem", R, {"pointers": 2, "bitmap": 3, "values": 2}, {}, 2, 2, 0, 2),
     ("pb-bmp", "P1", "elem", W, {}, {"values": 2}, 2, 0, 0, 0),
-    # W16 row: bitmap 4·⌈6/16⌉ = 4; values 4·⌈3/8⌉ = 4.
-    ("pb-bmp", "W16", "row", R, {"pointers": 4, "bitmap": 4, "values": 4}, {}, 12, 4, 0, 4),
-    ("pb-bmp", "W16", "row", W, {}, {"values": 4}, 12, 0, 0, 0),
+    # W16 row: bitmap 4·⌈6/16⌉ = 4; values N·row_words(3, 8) = 4·(3 + 7)/8 = 5.
+    ("pb-bmp", "W16", "row", R, {"pointers": 4, "bitmap": 4, "values": 5}, {}, 12, 4, 0, 4),
+    ("pb-bmp", "W16", "row", W, {}, {"values": 5}, 12, 0, 0, 0),
     ("pb-bmp", "W16", "col", R, {"pointers": 12, "bitmap": 24, "values": 12}, {}, 12, 12, 0, 12),
     ("pb-bmp", "W16", "col", W, {}, {"values": 12}, 12, 0, 0, 0),
     ("pb-bmp", "W16", "elem", R, {"pointers": 2, "bitmap": 3, "values": 2}, {}, 2, 2, 0, 2),
@@ -212,26 +228,32 @@ CASES = [
         {"pointers": 12}, 12, 0, 24, 12,
     ),
     ("pb-csr", "P1", "col", W, {}, {"values": 12}, 12, 0, 0, 0),
-    # elem: pair 3·2 = 6; binary search over ⌈3/1⌉ index words: ⌈log2 4⌉ = 2 probes each, so
+    # elem: pair 3·2 = 6; binary search over row_words(3, 1) = 3 index words: ⌈log2 4⌉ = 2
+    # probes each, so
     # indices 3·2 = 6, compares 3·2·1 = 6, adds 6; values Z = 2.
     ("pb-csr", "P1", "elem", R, {"pointers": 6, "indices": 6, "values": 2}, {}, 2, 0, 6, 6),
     ("pb-csr", "P1", "elem", W, {}, {"values": 2}, 2, 0, 0, 0),
-    # W16 row: pair 4·(1 + 1/8) = 4.5; indices 4·⌈3/5⌉ = 4; values 4·⌈3/8⌉ = 4.
-    ("pb-csr", "W16", "row", R, {"pointers": 4.5, "indices": 4, "values": 4}, {}, 12, 0, 0, 4),
-    ("pb-csr", "W16", "row", W, {}, {"values": 4}, 12, 0, 0, 0),
+    # W16 row: pair 4·(1 + 1/8) = 4.5; indices 4·row_words(3, 5) = 4·(3 + 4)/5 = 5.6; values
+    # 4·row_words(3, 8) = 4·(3 + 7)/8 = 5.
+    ("pb-csr", "W16", "row", R, {"pointers": 4.5, "indices": 5.6, "values": 5}, {}, 12, 0, 0, 4),
+    ("pb-csr", "W16", "row", W, {}, {"values": 5}, 12, 0, 0, 0),
     (
         "pb-csr", "W16", "col", R, {"pointers": 24, "indices": 24, "values": 12},
         {"pointers": 12}, 12, 0, 24, 12,
     ),
     ("pb-csr", "W16", "col", W, {}, {"values": 12}, 12, 0, 0, 0),
-    # elem: pair 3·1.125 = 3.375; search over ⌈3/5⌉ = 1 word: ⌈log2 2⌉ = 1 probe, so
-    # indices 3, compares 3·1·5 = 15 (every index of the probed word), adds 3.
-    ("pb-csr", "W16", "elem", R, {"pointers": 3.375, "indices": 3, "values": 2}, {}, 2, 0, 15, 3),
+    # elem: pair 3·1.125 = 3.375; search over row_words(3, 5) = 7/5 words: ⌈log2(7/5 + 1)⌉ =
+    # ⌈log2 2.4⌉ = 2 probes, so indices 3·2 = 6, compares 3·2·5 = 30 (every index of each
+    # probed word), adds 6.
+    ("pb-csr", "W16", "elem", R, {"pointers": 3.375, "indices": 6, "values": 2}, {}, 2, 0, 30, 6),
     ("pb-csr", "W16", "elem", W, {}, {"values": 2}, 2, 0, 0, 0),
-    # RLE row: pointer N = 4; runs and values N·⌈3·F/1⌉ = 4·⌈3.2⌉ = 16; an add per entry
-    # decoded, Z·F = 12·16/15.
-    ("rle", "P1", "row", R, {"pointers": 4, "runs": 16, "values": 16}, {}, 12, 0, 0, 12 * F),
-    ("rle", "P1", "row", W, {}, {"values": 4 * 3}, 12, 0, 0, 0),  # N·⌈3/1⌉: non-zeros only
+    # RLE row: pointer N = 4; runs and values N·row_words(3·F, 1) = 4·3.2 = 12.8 (12·F); an
+    # add per entry decoded, Z·F = 12·16/15.
+    (
+        "rle", "P1", "row", R, {"pointers": 4, "runs": 12 * F, "values": 12 * F}, {}, 12, 0, 0,
+        12 * F,
+    ),
+    ("rle", "P1", "row", W, {}, {"values": 4 * 3}, 12, 0, 0, 0),  # N·3/1: non-zeros only
     # col: cursor reads and compares per position E = 24; every entry passed (Z·F) a run read,
     # a cursor write and an add; a value read per match Z = 12.
     (
@@ -239,19 +261,26 @@ CASES = [
         {"pointers": 12 * F}, 12, 0, 24, 12 * F,
     ),
     ("rle", "P1", "col", W, {}, {"values": 12}, 12, 0, 0, 0),
-    # elem: pointer N = 3; half a row of run words, max(1, ⌈3.2/1⌉/2) = 2 each: 6 runs and
-    # 6·1 adds; a value per non-zero Z = 2.
-    ("rle", "P1", "elem", R, {"pointers": 3, "runs": 6, "values": 2}, {}, 2, 0, 0, 6),
+    # elem: pointer N = 3; half a row of run words, max(1, row_words(3.2, 1)/2) = 1.6 each:
+    # 3·1.6 = 4.8 runs (9·F/2) and 4.8·1 adds; a value per non-zero Z = 2.
+    (
+        "rle", "P1", "elem", R, {"pointers": 3, "runs": 9 * F / 2, "values": 2}, {}, 2, 0, 0,
+        9 * F / 2,
+    ),
     ("rle", "P1", "elem", W, {}, {"values": 2}, 2, 0, 0, 0),
-    # W16 row: runs and values 4·⌈3.2/8⌉ = 4.
-    ("rle", "W16", "row", R, {"pointers": 4, "runs": 4, "values": 4}, {}, 12, 0, 0, 12 * F),
-    ("rle", "W16", "row", W, {}, {"values": 4 * 1}, 12, 0, 0, 0),  # 4·⌈3/8⌉
+    # W16 row: runs and values 4·row_words(3.2, 8) = 4·(3.2 + 7)/8 = 5.1 ((3·F + 7)/2).
+    (
+        "rle", "W16", "row", R, {"pointers": 4, "runs": (3 * F + 7) / 2, "values": (3 * F + 7) / 2},
+        {}, 12, 0, 0, 12 * F,
+    ),
+    ("rle", "W16", "row", W, {}, {"values": 5}, 12, 0, 0, 0),  # 4·row_words(3, 8) = 4·10/8
     (
         "rle", "W16", "col", R, {"pointers": 24, "runs": 12 * F, "values": 12},
         {"pointers": 12 * F}, 12, 0, 24, 12 * F,
     ),
     ("rle", "W16", "col", W, {}, {"values": 12}, 12, 0, 0, 0),
-    # elem: half row max(1, ⌈3.2/8⌉/2) = 1 word: 3 runs; adds decode it, 3·1·8 = 24.
+    # elem: half row max(1, row_words(3.2, 8)/2) = max(1, 10.2/16) = 1 word: 3 runs; adds
+    # decode it, 3·1·8 = 24.
     ("rle", "W16", "elem", R, {"pointers": 3, "runs": 3, "values": 2}, {}, 2, 0, 0, 24),
     ("rle", "W16", "elem", W, {}, {"values": 2}, 2, 0, 0, 0),
     # Functional (kernel walks): per synapse reached one add and two bounds compares on reads.
@@ -282,8 +311,11 @@ def test_access_cost(case):
     name, layout, pattern, write, reads, writes, values, popcounts, compares, adds = case
     walks = KERNEL_WALKS if layout.startswith("K-") else WALKS
     cost = encodings.access_cost(code(name), LAYOUTS[layout], walk(pattern, write, *walks[pattern]))
+    assert_cost(cost, reads, writes, values, popcounts, compares, adds)
 
-    def exact(x):  # RLE's F = 16/15 is no binary fraction: allow its last-bit rounding only
+
+def assert_cost(cost, reads, writes, values, popcounts, compares, adds) -> None:
+    def exact(x):  # F = 16/15, 5.6, 2.4 are no binary fractions: allow last-bit rounding only
         return pytest.approx(x, rel=1e-12, abs=1e-12)
 
     assert cost.reads[0].tolist() == exact([float(reads.get(r, 0)) for r in ROLES])
@@ -292,6 +324,54 @@ def test_access_cost(case):
     assert cost.popcounts[0] == exact(float(popcounts))
     assert cost.compares[0] == exact(float(compares))
     assert cost.adds[0] == exact(float(adds))
+
+
+# Rows longer than a word (W8, k > 1): a walk over x fields touches (x + k − 1)/k words. The
+# unit matrix's rows (n̄ = 3, Z/N = 3) span two index words at k = 2, and a walk whose rows
+# average under one non-zero (N = 4, E = 24, Z = 2: 1/2 a row) touches Z/N of a word per row.
+# (walk (pattern, write, N, E, Z), reads, writes, values touched, popcounts, compares, adds)
+LONG_ROWS = [
+    # values nnz/4 = 3; indices nnz/2 = 6; pointers ⌈(4 + 1)/4⌉ = 2.
+    ("pb-csr-storage", None, {"values": 3, "indices": 6, "pointers": 2}, {}, 0, 0, 0, 0),
+    # PB-BMP row: pointers N = 4; bitmap 4·⌈6/8⌉ = 4; values 4·row_words(3, 4) = 4·(3 + 3)/4 = 6.
+    ("pb-bmp", ("row", R, 4, 24, 12), {"pointers": 4, "bitmap": 4, "values": 6}, {}, 12, 4, 0, 4),
+    # PB-CSR row: pair 4·(1 + 1/4) = 5; indices 4·row_words(3, 2) = 4·(3 + 1)/2 = 8 (a row of 3
+    # indices spans 2 words wherever it starts); values 4·(3 + 3)/4 = 6; adds N = 4.
+    ("pb-csr", ("row", R, 4, 24, 12), {"pointers": 5, "indices": 8, "values": 6}, {}, 12, 0, 0, 4),
+    ("pb-csr", ("row", W, 4, 24, 12), {}, {"values": 6}, 12, 0, 0, 0),
+    # elem: pair 3·1.25 = 3.75; search over row_words(3, 2) = 2 words: ⌈log2(2 + 1)⌉ = 2
+    # probes, so indices 3·2 = 6, compares 3·2·2 = 12, adds 6; values Z = 2.
+    (
+        "pb-csr", ("elem", R, 3, 3, 2), {"pointers": 3.75, "indices": 6, "values": 2}, {}, 2, 0,
+        12, 6,
+    ),
+    # Half-empty rows, Z/N = 1/2: indices 4·row_words(1/2, 2) = 4·(1/2 + 1/2·1)/2 = 2, values
+    # 4·(1/2 + 1/2·3)/4 = 2 (= Z: a word per non-zero); pair 5; adds N = 4.
+    ("pb-csr", ("row", R, 4, 24, 2), {"pointers": 5, "indices": 2, "values": 2}, {}, 2, 0, 0, 4),
+    # RLE row: runs and values 4·row_words(3.2, 4) = 4·(3.2 + 3)/4 = 6.2 (3·F + 3); adds Z·F.
+    (
+        "rle", ("row", R, 4, 24, 12), {"pointers": 4, "runs": 3 * F + 3, "values": 3 * F + 3},
+        {}, 12, 0, 0, 12 * F,
+    ),
+    ("rle", ("row", W, 4, 24, 12), {}, {"values": 6}, 12, 0, 0, 0),  # 4·(3 + 3)/4
+]  # fmt: skip
+
+
+def _long_id(case) -> str:
+    name, w = case[:2]
+    return name if w is None else f"{name}-{w[0]}-{'write' if w[1] else 'read'}-Z{w[4]}"
+
+
+@pytest.mark.parametrize("case", LONG_ROWS, ids=_long_id)
+def test_rows_longer_than_a_word(case):
+    name, w, reads, writes, values, popcounts, compares, adds = case
+    g = LAYOUTS["W8"]
+    if w is None:  # storage
+        got = encodings.storage_words(code(name.removesuffix("-storage")), g)[0]
+        assert got.tolist() == [float(reads.get(r, 0)) for r in ROLES]
+        return
+    cost = encodings.access_cost(code(name), g, walk(*w))
+    assert_cost(cost, reads, writes, values, popcounts, compares, adds)
 
 
 def test_every_encoding_pattern_and_op_is_covered():
@@ -330,18 +410,17 @@ def test_a_batch_prices_each_row_under_its_own_encoding():
 # read col, traversal col (N=6, E=48, Z=24); update read and write row (8, 48, 24).
 # Arch defaults: P=1, bitmap_bits 8, run_bits 4, banks 1. Widths: values 2 bits, pointers
 # ⌈log2(24 + 1)⌉ = 5, indices ⌈log2 6⌉ = 3, runs 4.
-# RLE: d = 1/2, L = 2⁴ = 16: f = 2⁻¹⁶/(1 − 2⁻¹⁶) = 1/65535, F8 = 65536/65535, so a row holds
-# 3·F8 = 3.00005 entries (⌈⌉ = 4 words) and a column walk passes 24·F8 = 24.0004 entries.
+# RLE: L = 2⁴ = 16 > C = 6, so no zero run in a row reaches L: no fillers (f = 0), a row holds
+# n̄ = 3 entries and a column walk passes Z = 24. (The unit-matrix cases above price fillers.)
 
-F8 = Fraction(65536, 65535)
 FC_AREA = {
     "crossbar": {"values": (2, 8 * 6)},  # R·⌈C/1⌉
-    # values R·⌈3/1⌉ = 24; bitmap R·⌈6/8⌉ = 8; pointers ⌈R/1⌉ = 8
+    # values nnz/1 = 24; bitmap R·⌈6/8⌉ = 8; pointers ⌈R/1⌉ = 8
     "pb-bmp": {"values": (2, 24), "bitmap": (8, 8), "pointers": (5, 8)},
-    # values and indices R·⌈3/1⌉ = 24; pointers ⌈(R+1)/1⌉ = 9
+    # values and indices nnz/1 = 24; pointers ⌈(R+1)/1⌉ = 9
     "pb-csr": {"values": (2, 24), "indices": (3, 24), "pointers": (5, 9)},
-    # values and runs R·⌈3·F8⌉ = 8·4 = 32; pointers 8
-    "rle": {"values": (2, 32), "runs": (4, 32), "pointers": (5, 8)},
+    # values and runs R·n̄·(1 + 0)/1 = 8·3 = 24; pointers ⌈8/1⌉ = 8
+    "rle": {"values": (2, 24), "runs": (4, 24), "pointers": (5, 8)},
 }
 # Per stage (backward split by traversal): {(op, array): accesses}.
 FC_ACCESSES = {
@@ -352,7 +431,7 @@ FC_ACCESSES = {
         "update": {("read", "values"): 48, ("write", "values"): 48},
     },
     "pb-bmp": {
-        # pointers N; bitmap N·⌈6/8⌉; values N·⌈3/1⌉
+        # pointers N; bitmap N·⌈6/8⌉; values N·row_words(3, 1) = 8·3
         "forward": {("read", "pointers"): 8, ("read", "bitmap"): 8, ("read", "values"): 24},
         "row": {("read", "pointers"): 8, ("read", "bitmap"): 8, ("read", "values"): 24},
         # pointers Z; bitmap E; values Z
@@ -363,7 +442,7 @@ FC_ACCESSES = {
         },
     },
     "pb-csr": {
-        # pointer pair N·2; indices and values N·⌈3/1⌉
+        # pointer pair N·2; indices and values N·row_words(3, 1) = 8·3
         "forward": {("read", "pointers"): 16, ("read", "indices"): 24, ("read", "values"): 24},
         "row": {("read", "pointers"): 16, ("read", "indices"): 24, ("read", "values"): 24},
         # cursor and index per position E = 48; value and cursor write per match Z = 24
@@ -377,17 +456,17 @@ FC_ACCESSES = {
         },
     },
     "rle": {
-        # pointer N; runs and values N·⌈3·F8/1⌉ = 8·4
-        "forward": {("read", "pointers"): 8, ("read", "runs"): 32, ("read", "values"): 32},
-        "row": {("read", "pointers"): 8, ("read", "runs"): 32, ("read", "values"): 32},
-        # cursor E = 48; runs and cursor writes 24·F8 (the table rounds to 24); values Z = 24
+        # pointer N; runs and values N·row_words(3·1, 1) = 8·3
+        "forward": {("read", "pointers"): 8, ("read", "runs"): 24, ("read", "values"): 24},
+        "row": {("read", "pointers"): 8, ("read", "runs"): 24, ("read", "values"): 24},
+        # cursor E = 48; runs and cursor writes Z·1 = 24; values Z = 24
         "col": {
-            ("read", "pointers"): 48, ("read", "runs"): 24 * F8, ("read", "values"): 24,
-            ("write", "pointers"): 24 * F8,
+            ("read", "pointers"): 48, ("read", "runs"): 24, ("read", "values"): 24,
+            ("write", "pointers"): 24,
         },
         "update": {
-            ("read", "pointers"): 8, ("read", "runs"): 32, ("read", "values"): 32,
-            ("write", "values"): 8 * 3,  # non-zeros only: N·⌈3/1⌉
+            ("read", "pointers"): 8, ("read", "runs"): 24, ("read", "values"): 24,
+            ("write", "values"): 8 * 3,  # non-zeros only: N·row_words(3, 1)
         },
     },
 }  # fmt: skip
