@@ -42,7 +42,7 @@ def print_stats(values: np.ndarray, stats: dict) -> None:
     """A line per quantity with each named statistic of its column of ``values``."""
     print(f"{'quantity':<9}" + "".join(f" {name:>14}" for name in stats))
     for i, quantity in enumerate(QUANTITIES):
-        print(f"{quantity:<9}" + "".join(f" {f(values[:, i]):14.2f}" for f in stats.values()))
+        print(f"{quantity:<9}" + "".join(f" {f(values[:, i]):14.3g}" for f in stats.values()))
 
 
 def against_live(n: int) -> None:
@@ -132,7 +132,8 @@ def steps() -> None:
     below, here, above = (
         table.lookup(at[:, 0], at[:, 1] + d * word, word, at[:, 3], at[:, 4]) for d in (-1, 0, 1)
     )
-    print(f"{len(at)} powers of two 2^k (2^10-2^24 bits, at least 64 words): cost ratios")
+    top = int(np.log2(grid["capacity_bits"][-2]))
+    print(f"{len(at)} powers of two 2^k (2^10-2^{top} bits, at least 64 words): cost ratios")
     for name, ratio in (("2^k+w / 2^k", above / here), ("2^k / 2^k-w", here / below)):
         print(f"  {name}:")
         for i, quantity in enumerate(QUANTITIES):

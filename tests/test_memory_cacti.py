@@ -114,14 +114,15 @@ def test_capacities_between_powers_of_two_are_geometric(built):
 
 def test_cost_is_continuous_where_cactis_own_choice_jumps(built):
     # 45 nm, 64-bit words between 2^15 and 2^16 bits: CACTI's own optimum switches organisation
-    # and its read energy jumps by more than 20 % between neighbouring sizes; rule 3 rises
-    # smoothly, and one word past 2^15 costs under 1 % more than 2^15.
+    # and its read energy jumps by more than 20 % between neighbouring sizes; rule 3 follows one
+    # power law from 2^15 to 2^16, and one word past 2^15 costs under 1 % more than 2^15.
     caps = [int(2 ** (15 + j / 8)) // 64 * 64 for j in range(1, 8)]
     ours = np.log([cacti.query(cacti.SramConfig(45, c, 64)).read_J for c in caps])
     own = np.log([_own(45, c, 64)[0] for c in caps])
     assert np.abs(np.diff(own)).max() > np.log(1.2)
-    assert (np.diff(ours) > 0).all()
-    assert np.abs(np.diff(ours)).max() < np.log(1.05)
+    slopes = np.diff(ours) / np.diff(np.log2(caps))  # one power law across the octave
+    assert slopes.min() > 0
+    assert slopes == pytest.approx(np.full_like(slopes, slopes[0]), rel=1e-6)
     step = _live(45, 2**15 + 64, 64) / _live(45, 2**15, 64)
     assert (step[:4] >= 1).all()
     assert np.abs(np.log(step)).max() < np.log(1.01)
@@ -145,7 +146,7 @@ def test_estimate_with_the_live_backend(built, tmp_path):
 
     trace = load_trace(tiny_trace(tmp_path / "t"))
     live = estimate.evaluate([(make_arch("pb-bmp", backend="cacti"), trace)])
-    area = tables.area_table(live).set_index("memory")
-    assert area.loc["weights", "source"].startswith("cacti7")
+    area = tables.area_table(live)
+    assert area[area["memory"] == "weights"]["source"].str.startswith("cacti7").all()
     tab = estimate.evaluate([(make_arch("pb-bmp"), trace)]).summary().iloc[0]
-    assert live.summary().iloc[0]["train_J"] == pytest.approx(tab["train_J"], rel=1e-6)
+    assert live.summary().iloc[0]["train_J"] == pytest.approx(tab["train_J"], rel=1e-9)

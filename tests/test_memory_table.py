@@ -175,6 +175,12 @@ def test_one_word_past_a_power_of_two_costs_at_most_a_few_percent_more():
     assert np.abs(np.log(above / here)).max() < np.log(1.03)
 
 
+def test_every_width_is_priced_up_to_2_25_bits():
+    words = np.arange(1, 257)
+    got = table.lookup(45, 2**25, words, 8, 2)
+    assert np.isfinite(got).all() and (got > 0).all()
+
+
 def test_narrow_words_in_the_committed_table():
     for word in (1, 2, 5):
         got = table.lookup(32, 600 * word, word, 4, 2)

@@ -7,7 +7,7 @@ word below 8 bits is priced as 8-bit words of the same capacity; CACTI's optima 
 two are made non-decreasing in capacity (running maximum) and interpolated geometrically in
 between; CACTI's failures at small sizes fall back to a doubled capacity. The table holds, at
 every calibrated node, power-of-two width (8-256 bits), bank count (1, 2, 4, 8) and port count
-(1, 2), the cost at each power-of-two capacity 2^10..2^25 bits (:func:`cacti.optimum`: CACTI's
+(1, 2), the cost at each power-of-two capacity 2^10..2^26 bits (:func:`cacti.optimum`: CACTI's
 own choice, or rule 4's fallback), and :func:`lookup` applies the same rules to it with numpy,
 so it gives what the live backend gives. :func:`generate` runs CACTI over the grid and writes
 ``data/cacti_table.csv`` plus ``data/cacti_table.json`` (provenance).
@@ -36,7 +36,7 @@ GRID = {
     "word_bits": (8, 16, 32, 64, 128, 256),
     "banks": (1, 2, 4, 8),
     "ports": (1, 2),
-    "capacity_bits": tuple(2**e for e in range(cacti.MIN_EXP, 26)),
+    "capacity_bits": tuple(2**e for e in range(cacti.MIN_EXP, 27)),  # 2^26: rule 2 at 2^25
 }
 QUANTITIES = cacti.QUANTITIES
 MONOTONE = [QUANTITIES.index(q) for q in cacti.MONOTONE]  # running maximum over capacity
