@@ -191,6 +191,10 @@ class Arch(BaseModel):
     """Technology node in nm, 22-90 (the range of CACTI 7's technology files)."""
     clock_hz: float = Field(gt=0)
     """Clock of the memories; sets the run time, hence the leakage energy."""
+    narrow_words: Literal["same-depth", "same-capacity"] = "same-depth"
+    """SRAM arrays narrower than 8 bits: ``same-depth``, a byte-wide macro of the same depth
+    (a narrow access costs a byte access; CACTI's narrowest word), or ``same-capacity``, the
+    column-muxed array of exactly depth × width cells (docs/memory.md compares the two)."""
     backend: Literal["table", "cacti"] = "table"
     """SRAM costs from the committed CACTI 7 table (interpolated, no compiler needed) or from
     the live CACTI 7 binary (``qsnn-mem cacti build``)."""

@@ -336,18 +336,19 @@ def _array_costs(pairs, mems, node, width, depth, m, kind):
     sources = [""] * n_arrays
     used = width * depth > 0
     mem = np.arange(n_arrays) // N_ROLES
-    backend = np.array([a.backend for a, _ in pairs])[mems.pair][mem]
+    backend = np.array([f"{a.backend} {a.narrow_words}" for a, _ in pairs])[mems.pair][mem]
     banks, ports = m["banks"][mem], m["ports"][mem]
     for k, module in enumerate(kinds.REGISTRY.values()):
-        for name in np.unique(backend):
-            sel = np.flatnonzero(used & (kind == k) & (backend == name))
+        for rule in np.unique(backend):
+            sel = np.flatnonzero(used & (kind == k) & (backend == rule))
             if not len(sel):
                 continue
+            name, narrow = rule.split()
             args = (node[mem[sel]], width[sel] * depth[sel], width[sel], banks[sel], ports[sel])
             try:
-                values, src = module.cost(name, *args)
+                values, src = module.cost(name, *args, narrow=narrow)
             except QsnnError as exc:
-                message = _first_bad(pairs, mems, module, name, sel, args) or str(exc)
+                message = _first_bad(pairs, mems, module, name, sel, args, narrow) or str(exc)
                 raise QsnnError(message) from None
             costs[sel] = values
             for i, s in zip(sel, src, strict=True):
@@ -355,11 +356,11 @@ def _array_costs(pairs, mems, node, width, depth, m, kind):
     return costs, sources
 
 
-def _first_bad(pairs, mems, module, backend, sel, args):
+def _first_bad(pairs, mems, module, backend, sel, args, narrow):
     """Re-price the failing arrays one at a time to name the memory and array."""
     for j, i in enumerate(sel):
         try:
-            module.cost(backend, *(x[j : j + 1] for x in args))
+            module.cost(backend, *(x[j : j + 1] for x in args), narrow=narrow)
         except QsnnError as exc:
             return (
                 f"{_where(pairs, mems, i // N_ROLES, i % N_ROLES)} ({int(args[1][j])} bits in "

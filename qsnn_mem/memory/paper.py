@@ -204,7 +204,7 @@ def headline(ours: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {"quantity": name, "authors": target if np.isnan(theirs[name]) else theirs[name],
              "target": target, "tolerance": tol, "ours": value,
-             "within": abs(value - target) <= tol}
+             "within": abs(value - target) <= tol + 1e-9}
         )  # fmt: skip
     conv = ours[ours["set"] == "conv"]
     if len(conv):

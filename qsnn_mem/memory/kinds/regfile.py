@@ -18,8 +18,8 @@ BIT_AREA_M2 = 5.98e-12
 SOURCE = "regfile: Aladdin 40nm flip-flop 0.009 pJ/bit, scaled by node"
 
 
-def cost(backend, node_nm, capacity_bits, word_bits, banks, ports):
-    del backend, banks, ports  # a flip-flop array is priced per bit
+def cost(backend, node_nm, capacity_bits, word_bits, banks, ports, narrow="same-depth"):
+    del backend, banks, ports, narrow  # a flip-flop array is priced per bit, any width
     e = BIT_J * np.asarray(word_bits, float) * energy_scale(node_nm, ALADDIN_NODE_NM)
     leak = BIT_LEAK_W * np.asarray(capacity_bits, float) * energy_scale(node_nm, ALADDIN_NODE_NM)
     area = BIT_AREA_M2 * np.asarray(capacity_bits, float) * area_scale(node_nm, ALADDIN_NODE_NM)
