@@ -207,7 +207,7 @@ def headline(ours: pd.DataFrame) -> pd.DataFrame:
              "within": abs(value - target) <= tol + 1e-9}
         )  # fmt: skip
     conv = ours[ours["set"] == "conv"]
-    if len(conv):
+    if (conv["structure"] == "functional").any():
         functional = float(conv.loc[conv["structure"] == "functional", "backward_J"].sum())
         for name in conv["structure"]:
             if name == "functional":
