@@ -212,3 +212,10 @@ def test_narrow_words_same_depth_or_same_capacity(tiny):
         table.lookup(45, 64, 2, 1, 1)[0], rel=1e-9, abs=0
     )
     assert costs["same-depth"][0] > costs["same-capacity"][0]
+
+
+def test_an_array_wider_than_the_table_names_memory_and_array(tiny):
+    data = make_arch("crossbar").model_dump()
+    data["memories"][0]["synapses_per_access"] = 200  # 200 two-bit synapses: a 400-bit array
+    with pytest.raises(QsnnError, match=r"memory 'weights', array 'values'.*400-bit words"):
+        estimate.evaluate([(Arch.model_validate(data), tiny)])

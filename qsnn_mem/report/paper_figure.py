@@ -39,5 +39,6 @@ def energy_vs_density(ours: pd.DataFrame, folder: Path) -> list[Path]:
         ax.set_xlabel("weight density (fraction non-zero)")
         ax.set_ylabel("energy per pass (µJ)")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7, title="lines: qsnn-mem; open markers: authors (d=1)")
+    title = "lines: qsnn-mem; authors at d=1: ○ 8-bit, □ 2-bit"
+    axes[0].legend(fontsize=7, title=title, title_fontsize=8)
     return save(fig, folder, "energy_vs_density")

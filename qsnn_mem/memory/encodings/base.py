@@ -139,5 +139,16 @@ def split_rw(w: Walk, reads: np.ndarray, writes: np.ndarray) -> tuple[np.ndarray
     return np.where(wr, 0.0, reads), np.where(wr, writes, 0.0)
 
 
+def value_words_only(w: Walk, words: np.ndarray) -> Cost:
+    """The cost of an encoding without metadata: ``words`` value words read (or written), and
+    every value of the access touched."""
+    cost = Cost.zeros(len(w.n))
+    both = np.zeros_like(cost.reads)
+    both[:, VALUES] = words
+    cost.reads, cost.writes = split_rw(w, both, both)
+    cost.values = by_pattern(w, w.e, w.e, w.n)
+    return cost
+
+
 def empty_storage(n: int) -> np.ndarray:
     return np.zeros((n, len(ROLES)))

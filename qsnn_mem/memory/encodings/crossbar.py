@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, split_rw
+from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, value_words_only
 
 NAME = "crossbar"
 ROLES_USED = (VALUES,)
@@ -22,9 +22,4 @@ def storage_words(g: Layout) -> np.ndarray:
 
 def access(g: Layout, w: Walk) -> Cost:
     words = by_pattern(w, w.n * ceil(w.v / g.k(VALUES)), w.e, w.n)
-    cost = Cost.zeros(len(w.n))
-    both = np.zeros_like(cost.reads)
-    both[:, VALUES] = words
-    cost.reads, cost.writes = split_rw(w, both, both)
-    cost.values = by_pattern(w, w.e, w.e, w.n)
-    return cost
+    return value_words_only(w, words)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, split_rw
+from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, value_words_only
 
 NAME = "dense"
 ROLES_USED = (VALUES,)
@@ -24,9 +24,4 @@ def access(g: Layout, w: Walk) -> Cost:
     k = g.k(VALUES)
     words = by_pattern(w, w.n * ceil(w.v / k), w.e, w.n)
     words = np.where(g.rows == 1, ceil(w.e / k), words)
-    cost = Cost.zeros(len(w.n))
-    both = np.zeros_like(cost.reads)
-    both[:, VALUES] = words
-    cost.reads, cost.writes = split_rw(w, both, both)
-    cost.values = by_pattern(w, w.e, w.e, w.n)
-    return cost
+    return value_words_only(w, words)

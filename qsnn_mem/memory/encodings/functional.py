@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, split_rw
+from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, value_words_only
 
 NAME = "functional"
 ROLES_USED = (VALUES,)
@@ -29,11 +29,7 @@ def access(g: Layout, w: Walk) -> Cost:
     # A spike's outgoing synapses are contiguous in its channel's kernel row; an error's
     # incoming synapses come as one KH·KW block per input channel.
     words = by_pattern(w, w.n * ceil(w.v / k), (w.e / k2) * ceil(k2 / k), w.n)
-    cost = Cost.zeros(len(w.n))
-    both = np.zeros_like(cost.reads)
-    both[:, VALUES] = words
-    cost.reads, cost.writes = split_rw(w, both, both)
-    cost.values = by_pattern(w, w.e, w.e, w.n)
+    cost = value_words_only(w, words)
     read = ~w.is_write.astype(bool)
     synapses = by_pattern(w, w.e, w.e, w.n)
     cost.adds = np.where(read, synapses, 0.0)

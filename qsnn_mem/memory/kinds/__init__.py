@@ -1,8 +1,8 @@
 """Memory kinds: how one physical array is priced. One module each, registered here.
 
 A kind module declares ``NAME`` and ``cost(backend, node_nm, capacity_bits, word_bits, banks,
-ports, narrow) -> (values, sources)``: ``values`` is ``[n, 5]`` (read J, write J, leakage W, area m²,
-random cycle s) per array, vectorised; ``sources`` says where each number came from.
+ports, narrow) -> (values, sources)``: ``values`` is ``[n, 5]`` (read J, write J, leakage W,
+area m², random cycle s) per array, vectorised; ``sources`` says where each number came from.
 """
 
 from __future__ import annotations
