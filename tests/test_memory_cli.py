@@ -87,6 +87,7 @@ def test_memory_package_never_imports_torch():
             "tables",
             "synthetic",
             "layer_pass",
+            "layout",
             "paper",
         )
     )

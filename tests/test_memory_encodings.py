@@ -49,7 +49,7 @@ import numpy as np
 import pytest
 
 from qsnn_mem.errors import QsnnError
-from qsnn_mem.memory import datapath, encodings, estimate, layer_pass, tables
+from qsnn_mem.memory import datapath, encodings, estimate, layer_pass, layout, tables
 from qsnn_mem.memory.accesses import load_trace
 from qsnn_mem.memory.arch import Arch
 from qsnn_mem.memory.encodings.base import PATTERNS, ROLES, Layout, Walk
@@ -134,7 +134,7 @@ def test_hand_layouts_are_what_the_estimator_builds():
         "run_bits": np.full(3, 2.0),
         "bitmap_bits": np.full(3, 8.0),
     }
-    got = estimate._layout(
+    got = layout.array_layout(
         np.full(3, encodings.CODES["pb-bmp"]), np.full(3, 4.0), np.full(3, 6.0),
         np.full(3, 12.0), np.full(3, 2.0), m, np.arange(3), np.zeros(3, bool), np.ones(3),
     )  # fmt: skip

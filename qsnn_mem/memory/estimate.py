@@ -25,29 +25,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QsnnError
-from . import datapath, kinds, plan
+from . import datapath, kinds, layout, plan
 from . import encodings as enc
 from .accesses import Trace
 from .arch import Arch
-from .encodings.base import (
-    BITMAP,
-    COL,
-    INDICES,
-    PIXELS,
-    POINTERS,
-    ROLES,
-    ROW,
-    RUNS,
-    VALUES,
-    Layout,
-    Walk,
-    ceil,
-    log2_ceil,
-    per_word,
-)  # fmt: skip
+from .encodings.base import BITMAP, PIXELS, ROLES, VALUES, ceil  # fmt: skip
 
 N_ROLES = len(ROLES)
-FUNCTIONAL = enc.CODES["functional"]
 
 
 @dataclass
@@ -131,13 +115,13 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
     """Price every (arch, trace) pair; all the arithmetic is vectorised across pairs."""
     if not pairs:
         raise QsnnError("nothing to estimate: no (arch, trace) pairs")
-    mems = _Stack([plan.arch_arrays(a) for a, _ in pairs], "names")
-    tens = _Stack([plan.trace_arrays(t) for _, t in pairs], "keys")
+    mems = plan.Stack([plan.arch_arrays(a) for a, _ in pairs], "names")
+    tens = plan.Stack([plan.trace_arrays(t) for _, t in pairs], "keys")
     m = {f: mems.field(f) for f in plan.ArchArrays.__dataclass_fields__ if f not in _SKIP}
     node = np.array([a.tech_node_nm for a, _ in pairs])[mems.pair]
     ten_mem = mems.start[tens.pair] + np.concatenate([plan.owners(a, t) for a, t in pairs])
     t = {f: tens.field(f) for f in _TENSOR_FIELDS}
-    stored = _stored(pairs, mems, tens, m, t, ten_mem)
+    stored = layout.stored(pairs, mems, tens, m, t, ten_mem)
 
     # Arrays: each role of each memory holds the role's words of every tensor it stores.
     words = enc.storage_words(stored.code, stored.layout)
@@ -153,13 +137,13 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
     costs, sources = _array_costs(pairs, mems, node, width, depth, m, kind)
 
     # Access rows.
-    acc = _Stack(tens.items, "a_tensor")
+    acc = plan.Stack(tens.items, "a_tensor")
     acc_ten = tens.start[acc.pair] + acc.field("a_tensor")
     acc_mem = ten_mem[acc_ten]
     a = {f: acc.field(f) for f in _ACCESS_FIELDS}
-    walk, pixel_reads = _walk(stored, t, acc_ten, a)
-    layout = stored.layout.take(acc_ten)
-    cost = enc.access_cost(stored.code[acc_ten], layout, walk)
+    walk, pixel_reads = layout.walk(stored, acc_ten, a)
+    row_layout = stored.layout.take(acc_ten)
+    cost = enc.access_cost(stored.code[acc_ten], row_layout, walk)
     cost.reads[:, PIXELS] += pixel_reads
     base = acc_mem[:, None] * N_ROLES + np.arange(N_ROLES)
     memory_J = cost.reads * costs[base, 0] + cost.writes * costs[base, 1]
@@ -168,8 +152,8 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
         node_nm=node[acc_mem], stage=a["a_stage"], pattern=walk.pattern,
         is_weight=t["is_weight"][acc_ten], is_write=walk.is_write.astype(bool), n=walk.n,
         weight_bits=a["a_bits"], state_bits=t["state_bits"][acc_ten],
-        error_bits=t["error_bits"][acc_ten], bitmap_bits=layout.width[:, BITMAP],
-        idx_bits=layout.idx_bits, ptr_bits=layout.ptr_bits,
+        error_bits=t["error_bits"][acc_ten], bitmap_bits=row_layout.width[:, BITMAP],
+        idx_bits=row_layout.idx_bits, ptr_bits=row_layout.ptr_bits,
     )  # fmt: skip
     datapath_J = datapath.datapath_J(operands, cost)
 
@@ -200,98 +184,6 @@ _ACCESS_FIELDS = (
     "a_phase", "a_stage", "a_op", "a_pattern", "a_traversal", "a_bits", "a_accesses",
     "a_elements", "a_nonzero",
 )  # fmt: skip
-
-
-@dataclass
-class _Stored:
-    """Per (pair × tensor): encoding code, layout as stored, and how a kernel is stored."""
-
-    code: np.ndarray
-    layout: Layout
-    shared: np.ndarray  # kernel-shared kernel in an index-based or crossbar memory
-    unrolled: np.ndarray  # kernel stored as its unrolled synapse matrix
-    copies: np.ndarray  # stored copies of one kernel weight (unrolled storage)
-
-
-def _stored(pairs, mems, tens, m, t, ten_mem) -> _Stored:
-    code = np.where(t["is_weight"], m["code"][ten_mem], enc.DENSE)
-    functional = code == FUNCTIONAL
-    fc_in_functional = functional & ~t["kernel"]
-    if fc_in_functional.any():
-        i = int(np.flatnonzero(fc_in_functional)[0])
-        arch, trace = pairs[tens.pair[i]]
-        layer, tensor = plan.trace_arrays(trace).keys[tens.local[i]]
-        memory = arch.memories[mems.local[ten_mem[i]]].name
-        raise QsnnError(
-            f"arch '{arch.name}', memory '{memory}': encoding 'functional' stores convolution "
-            f"kernels only, but '{layer}.{tensor}' of {trace.folder} is fully connected (hold "
-            "it in a memory with another encoding, e.g. holds: [" + f"{layer}.{tensor}] with "
-            "encoding: crossbar)"
-        )
-    kernel = t["kernel"] & t["is_weight"] & ~functional
-    unrolled = kernel & m["unrolled"][ten_mem]
-    shared = kernel & ~unrolled
-    by_kernel = functional | shared
-    rows = np.where(by_kernel, t["k_in"], np.where(unrolled, t["u_rows"], t["rows"]))
-    cols = np.where(by_kernel, t["k_out_k2"], np.where(unrolled, t["u_cols"], t["cols"]))
-    nnz = np.where(unrolled, t["u_nnz"], t["nnz"])
-    layout = _layout(code, rows, cols, nnz, t["bits"], m, ten_mem, functional, t["k2"])
-    copies = np.where(unrolled, t["u_nnz"] / np.maximum(t["nnz"], 1.0), 1.0)
-    return _Stored(code, layout, shared, unrolled, copies)
-
-
-def _layout(code, rows, cols, nnz, bits, m, ten_mem, functional, k2) -> Layout:
-    """Word width and fields per word of every array: P fields of each field's width, or
-    packed into ``word_bits``."""
-    weight = code != enc.DENSE
-    p = m["per_access"][ten_mem]
-    word = m["word"][ten_mem]
-    packed = ~weight | (p == 0)
-    run = m["run_bits"][ten_mem]
-    bitmap = m["bitmap_bits"][ten_mem]
-    idx = log2_ceil(cols)
-    values_per_word = np.where(packed, per_word(word, bits), p)
-    ptr = log2_ceil(ceil(nnz / values_per_word) + 1)
-    field = np.zeros((len(code), N_ROLES))
-    field[:, VALUES], field[:, INDICES], field[:, RUNS] = bits, idx, run
-    field[:, BITMAP], field[:, POINTERS], field[:, PIXELS] = 1.0, ptr, ptr
-    fields = np.ones_like(field)
-    fields[:, VALUES] = fields[:, INDICES] = fields[:, RUNS] = p
-    fields[:, BITMAP] = bitmap
-    width = fields * field
-    width[:, BITMAP] = bitmap
-    packed_fields = per_word(word[:, None], field)
-    fields = np.where(packed[:, None], packed_fields, fields)
-    width = np.where(packed[:, None], word[:, None], width)
-    return Layout(
-        rows=rows, cols=cols, nnz=nnz, bits=bits, width=width, fields=fields, ptr_bits=ptr,
-        idx_bits=idx, run_bits=run, kernel_k2=np.where(functional, k2, 1.0),
-    )  # fmt: skip
-
-
-def _walk(stored: _Stored, t, acc_ten, a) -> tuple[Walk, np.ndarray]:
-    """The access rows as the stored layout sees them, and per-pixel pointer reads.
-
-    Unrolled storage keeps every copy of a kernel weight, so an element access touches each.
-    Kernel-shared storage has no column path: a spike reads its pixel's pointer and walks its
-    channel's kernel row; the synapses of column accesses are reached by the kernel-row walks
-    that cover them (the transposed pass as a gather).
-    """
-    pattern = a["a_pattern"].copy()
-    n, e, z = a["a_accesses"], a["a_elements"], a["a_nonzero"]
-    elem = pattern == 2
-    rep = np.where(elem, stored.copies[acc_ten], 1.0)
-    n, e, z = n * rep, e * rep, z * rep
-    shared = stored.shared[acc_ten] & ~elem
-    g = stored.layout.take(acc_ten)
-    walks = np.where(pattern == COL, e / np.maximum(g.cols, 1.0), n)
-    n = np.where(shared, walks, n)
-    e = np.where(shared, n * g.cols, e)
-    z = np.where(shared, n * g.nbar, z)
-    pattern = np.where(shared, ROW, pattern)
-    walk = Walk(pattern=pattern, is_write=a["a_op"] == 1, n=n, e=e, z=z)
-    pixel_reads = np.where(shared & (a["a_op"] == 0), n, 0.0)
-    return walk, pixel_reads
 
 
 def _choose_traversal(variant, acc_ten, energy, propagation, n_tensors):
@@ -385,34 +277,3 @@ def _cycles_and_leakage(pairs, mems, m, costs, base, cost, phase):
     np.maximum.at(phase_time, mems.pair, per_memory / clock[mems.pair, None])
     leak = costs[:, 2:3] * phase_time[mems.pair][mem]
     return phase_time, leak
-
-
-def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For items counted per pair: each item's pair, its index within the pair, pair starts."""
-    pair = np.repeat(np.arange(len(counts)), counts)
-    start = np.cumsum(counts) - counts
-    return pair, np.arange(int(counts.sum())) - start[pair], start
-
-
-class _Stack:
-    """Per-pair numeric views (shared objects) with their arrays stacked once per unique view."""
-
-    def __init__(self, items: list, count_field: str) -> None:
-        self.items = items
-        index: dict[int, int] = {}
-        self.unique: list = []
-        self.which = np.empty(len(items), dtype=np.int64)
-        for i, item in enumerate(items):
-            j = index.setdefault(id(item), len(self.unique))
-            if j == len(self.unique):
-                self.unique.append(item)
-            self.which[i] = j
-        sizes = np.array([len(getattr(u, count_field)) for u in self.unique], dtype=np.int64)
-        self.counts = sizes[self.which]
-        self.pair, self.local, self.start = _expand(self.counts)
-        self._index = (np.cumsum(sizes) - sizes)[self.which][self.pair] + self.local
-
-    def field(self, name: str) -> np.ndarray:
-        """Field ``name`` for every (pair, item), in pair order."""
-        stacked = np.concatenate([np.asarray(getattr(u, name)) for u in self.unique])
-        return stacked[self._index]

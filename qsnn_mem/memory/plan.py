@@ -209,3 +209,34 @@ def owners(arch: Arch, trace: Trace) -> np.ndarray:
         out[i] = owner
     cache[key] = out
     return out
+
+
+def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For items counted per pair: each item's pair, its index within the pair, pair starts."""
+    pair = np.repeat(np.arange(len(counts)), counts)
+    start = np.cumsum(counts) - counts
+    return pair, np.arange(int(counts.sum())) - start[pair], start
+
+
+class Stack:
+    """Per-pair numeric views (shared objects) with their arrays stacked once per unique view."""
+
+    def __init__(self, items: list, count_field: str) -> None:
+        self.items = items
+        index: dict[int, int] = {}
+        self.unique: list = []
+        self.which = np.empty(len(items), dtype=np.int64)
+        for i, item in enumerate(items):
+            j = index.setdefault(id(item), len(self.unique))
+            if j == len(self.unique):
+                self.unique.append(item)
+            self.which[i] = j
+        sizes = np.array([len(getattr(u, count_field)) for u in self.unique], dtype=np.int64)
+        self.counts = sizes[self.which]
+        self.pair, self.local, self.start = _expand(self.counts)
+        self._index = (np.cumsum(sizes) - sizes)[self.which][self.pair] + self.local
+
+    def field(self, name: str) -> np.ndarray:
+        """Field ``name`` for every (pair, item), in pair order."""
+        stacked = np.concatenate([np.asarray(getattr(u, name)) for u in self.unique])
+        return stacked[self._index]
