@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from . import tasks
 from .errors import QsnnError
 from .io import ensure_dir
 from .runs import write_checkpoint, write_run
@@ -22,18 +23,26 @@ def run_workload(
     infer: bool = True,
     on_epoch: Callable | None = None,
     command: str = "",
-) -> TrainResult:
+):
     """Train ``cfg`` into ``run_dir``; with ``trace_mode`` count every access (training, then one
     inference with the trained weights if ``infer``). ``on_epoch(result, epoch_result)`` is
-    called after every epoch (progress bars). Checkpoints every ``cfg.checkpoint_every`` epochs.
-    DECOLLE workloads (``task: decolle``) run in :func:`qsnn_mem.decolle_run.run_decolle`.
-    """
-    if getattr(cfg, "task", "smile") == "decolle":
-        from .decolle_run import run_decolle
+    called after every epoch (progress bars). The workload's task does the work."""
+    task = tasks.get(getattr(cfg, "task", tasks.DEFAULT))
+    return task.run(
+        cfg, run_dir, trace_mode=trace_mode, infer=infer, on_epoch=on_epoch, command=command
+    )
 
-        return run_decolle(
-            cfg, run_dir, trace_mode=trace_mode, infer=infer, on_epoch=on_epoch, command=command
-        )
+
+def run_smile(
+    cfg,
+    run_dir: Path,
+    *,
+    trace_mode: str | None = "event",
+    infer: bool = True,
+    on_epoch: Callable | None = None,
+    command: str = "",
+) -> TrainResult:
+    """The smile task's run: checkpoints every ``cfg.checkpoint_every`` epochs."""
     tracer = None
     if trace_mode is not None:
         if pick_device(cfg)[1] != "fused":

@@ -1,0 +1,54 @@
+"""The ICONS 2020 task: DECOLLE local learning in a 3-layer convolutional LIF network on DVS
+Gesture / DVS Poker recordings, every state variable quantized (docs/decolle.md)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from ...decolle_config import DECOLLE_SEED_NAMES, DecolleWorkload
+from ..base import Metric, Task
+
+
+def run(cfg, run_dir, **options) -> Any:
+    # Training needs torch; imported when a run starts (see the smile task).
+    from ...decolle_run import run_decolle
+
+    return run_decolle(cfg, run_dir, **options)
+
+
+def summarize(metrics: pd.DataFrame) -> dict[str, float]:
+    """Best accuracy of every layer's readout over training (test if measured, else train),
+    the last layer's as ``accuracy_max``; the minimum loss."""
+    out: dict[str, float] = {"loss_min": float(metrics["loss"].min())}
+    split = "test" if any(c.startswith("test_acc") for c in metrics.columns) else "train"
+    layers = sorted(
+        int(m.group(1)) for c in metrics.columns if (m := re.fullmatch(rf"{split}_acc(\d+)", c))
+    )
+    for k in layers:
+        out[f"accuracy_layer{k}"] = float(metrics[f"{split}_acc{k}"].max())
+    out["accuracy_max"] = out[f"accuracy_layer{layers[-1]}"] if layers else float("nan")
+    return out
+
+
+TASK = Task(
+    name="decolle",
+    schema=DecolleWorkload,
+    seed_names=DECOLLE_SEED_NAMES,
+    path_fields=("train_file", "test_file"),
+    precision_fields=(
+        "weight_bits", "mem_bits", "p_bits", "q_bits", "refrac_bits", "readout_bits",
+        "act_bits", "sig_bits", "error_bits", "grad_bits",
+    ),  # fmt: skip
+    axis_aliases={
+        "weight": "weight_bits", "state": "mem_bits", "error": "error_bits",
+        "grad": "grad_bits", "rng": "rng_bits",
+    },  # fmt: skip
+    quality=Metric("accuracy_max", "best accuracy of the last layer", lower_is_better=False),
+    figures=("energy_vs_bits", "breakdown", "pareto", "area"),
+    run=run,
+    summarize=summarize,
+    layers=lambda cfg: [f"conv{k + 1}" for k in range(len(cfg.channels))],
+)

@@ -1,0 +1,54 @@
+"""The ISCAS 2020 spatio-temporal task: a 700-400-250 LIF network trained with BPTT and a van
+Rossum loss to reproduce the smile spike pattern (docs/model.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...config import SEED_NAMES, SmileWorkload
+from ..base import Metric, Task
+
+LAYERS = ("fc1", "fc2")
+
+
+def run(cfg, run_dir, **options) -> Any:
+    # Training needs torch; imported when a run starts so that sweep planning, reports and the
+    # estimator stay torch-free.
+    from ...runner import run_smile
+
+    return run_smile(cfg, run_dir, **options)
+
+
+def summarize(metrics: pd.DataFrame) -> dict[str, float]:
+    """Minimum van Rossum distance and loss over training, final non-zero weight fractions."""
+    distance = "van_rossum" if "van_rossum" in metrics.columns else "loss"
+    last = metrics.iloc[-1]
+    out = {
+        "van_rossum_min": float(metrics[distance].min()),
+        "loss_min": float(metrics["loss"].min()) if "loss" in metrics else np.nan,
+    }
+    for layer in LAYERS:
+        col = f"nonzero_w_{layer}"
+        out[col] = float(last[col]) if col in metrics.columns else np.nan
+    return out
+
+
+TASK = Task(
+    name="smile",
+    schema=SmileWorkload,
+    seed_names=SEED_NAMES,
+    path_fields=("input", "target"),
+    precision_fields=("weight_bits", "state_bits", "grad_bits", "error_bits"),
+    axis_aliases={
+        "weight": "weight_bits", "state": "state_bits", "error": "error_bits",
+        "grad": "grad_bits", "rng": "rng_bits",
+    },  # fmt: skip
+    quality=Metric("van_rossum_min", "minimum van Rossum distance", lower_is_better=True),
+    figures=("energy_vs_bits", "breakdown", "pareto", "density", "area"),
+    run=run,
+    summarize=summarize,
+    layers=lambda cfg: list(LAYERS),
+)
