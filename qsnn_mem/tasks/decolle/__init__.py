@@ -33,19 +33,22 @@ def summarize(metrics: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+PRECISION_FIELDS = (
+    "weight_bits", "mem_bits", "p_bits", "q_bits", "refrac_bits", "readout_bits",
+    "act_bits", "sig_bits", "error_bits", "grad_bits",
+)  # fmt: skip
+AXIS_ALIASES = {
+    "weight": "weight_bits", "state": "mem_bits", "error": "error_bits",
+    "grad": "grad_bits", "rng": "rng_bits",
+}  # fmt: skip
+
 TASK = Task(
     name="decolle",
     schema=DecolleWorkload,
     seed_names=DECOLLE_SEED_NAMES,
     path_fields=("train_file", "test_file"),
-    precision_fields=(
-        "weight_bits", "mem_bits", "p_bits", "q_bits", "refrac_bits", "readout_bits",
-        "act_bits", "sig_bits", "error_bits", "grad_bits",
-    ),  # fmt: skip
-    axis_aliases={
-        "weight": "weight_bits", "state": "mem_bits", "error": "error_bits",
-        "grad": "grad_bits", "rng": "rng_bits",
-    },  # fmt: skip
+    precision_fields=PRECISION_FIELDS,
+    axis_aliases=AXIS_ALIASES,
     quality=Metric("accuracy_max", "best accuracy of the last layer", lower_is_better=False),
     figures=("energy_vs_bits", "breakdown", "pareto", "area"),
     run=run,

@@ -36,16 +36,19 @@ def summarize(metrics: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+PRECISION_FIELDS = ("weight_bits", "state_bits", "grad_bits", "error_bits")  # fmt: skip
+AXIS_ALIASES = {
+    "weight": "weight_bits", "state": "state_bits", "error": "error_bits",
+    "grad": "grad_bits", "rng": "rng_bits",
+}  # fmt: skip
+
 TASK = Task(
     name="smile",
     schema=SmileWorkload,
     seed_names=SEED_NAMES,
     path_fields=("input", "target"),
-    precision_fields=("weight_bits", "state_bits", "grad_bits", "error_bits"),
-    axis_aliases={
-        "weight": "weight_bits", "state": "state_bits", "error": "error_bits",
-        "grad": "grad_bits", "rng": "rng_bits",
-    },  # fmt: skip
+    precision_fields=PRECISION_FIELDS,
+    axis_aliases=AXIS_ALIASES,
     quality=Metric("van_rossum_min", "minimum van Rossum distance", lower_is_better=True),
     figures=("energy_vs_bits", "breakdown", "pareto", "density", "area"),
     run=run,
