@@ -9,14 +9,11 @@ docstring names the corrected setting.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import QsnnError
-from .schema import apply_overrides, read_yaml, validate
 
 BitsField = int | None
 
@@ -168,37 +165,3 @@ def canonical_keys(data: dict[str, Any], source: str, seed_names: dict[str, str]
             )
         out[name], given[name] = value, key
     return out
-
-
-def workload_kinds() -> dict[str, tuple[type[BaseModel], dict[str, str], tuple[str, ...]]]:
-    """task -> (schema, seed option names, fields holding data paths). Register tasks here."""
-    from .decolle_config import DECOLLE_SEED_NAMES, DecolleWorkload
-
-    return {
-        "smile": (SmileWorkload, SEED_NAMES, ("input", "target")),
-        "decolle": (DecolleWorkload, DECOLLE_SEED_NAMES, ("train_file", "test_file")),
-    }
-
-
-def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> Any:
-    """Read a workload YAML, apply ``--set key=value`` overrides, and validate it against the
-    schema of its ``task`` (default ``smile``)."""
-    file = Path(path)
-    raw = read_yaml(file)
-    raw_over = apply_overrides({}, overrides or [])
-    task = raw_over.get("task", raw.get("task", "smile"))
-    kinds = workload_kinds()
-    if task not in kinds:
-        raise QsnnError(f"{file}: field 'task' = {task!r} is not one of {sorted(kinds)}")
-    schema, seed_names, path_fields = kinds[task]
-    data = canonical_keys(raw, str(file), seed_names)
-    data.setdefault("name", file.stem)
-    over = canonical_keys(raw_over, "--set", seed_names)
-    data.update(over)
-    workload = validate(schema, data, str(file))
-    # Data paths in a YAML file are relative to that file's folder.
-    for field in path_fields:
-        value = getattr(workload, field)
-        if value != "generate" and not Path(value).is_absolute() and field not in over:
-            workload = workload.model_copy(update={field: str(file.parent / value)})
-    return workload

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import tasks
-from .errors import QsnnError
 from .io import ensure_dir
 from .runs import write_checkpoint, write_run
 from .trace import SmileTracer
@@ -42,11 +41,14 @@ def run_smile(
     on_epoch: Callable | None = None,
     command: str = "",
 ) -> TrainResult:
-    """The smile task's run: checkpoints every ``cfg.checkpoint_every`` epochs."""
+    """The smile task's run: checkpoints every ``cfg.checkpoint_every`` epochs. A traced run
+    trains on the fused CPU kernels whatever ``device: auto`` would pick without tracing."""
     tracer = None
+    train_cfg = cfg
     if trace_mode is not None:
-        if pick_device(cfg)[1] != "fused":
-            raise QsnnError("tracing runs on the fused CPU backend: use --set device=cpu")
+        device, backend = pick_device(cfg, trace=True)  # refuses cuda/autograd before any writing
+        # Pin what tracing resolved, so that train() does not pick CUDA on a GPU machine.
+        train_cfg = cfg.model_copy(update={"device": device.type, "backend": backend})
         tracer = SmileTracer(cfg, trace_mode)
     ensure_dir(run_dir)  # fail before training, not after
 
@@ -58,7 +60,8 @@ def run_smile(
         if on_epoch is not None:
             on_epoch(result, res)
 
-    result = train(cfg, on_epoch=hook)
+    result = train(train_cfg, on_epoch=hook)
+    result.cfg = cfg  # run.json keeps the workload as written; its device/backend say what ran
     if tracer is not None and infer and result.metrics:
         tracer.trace_inference(result.net, result.x)
     write_run(run_dir, result, command=command)

@@ -16,8 +16,26 @@ from .models.smile import EpochResult, SmileNet
 from .optim import Adamax
 
 
-def pick_device(cfg: SmileWorkload) -> tuple[torch.device, str]:
-    """Resolve ``device: auto`` and ``backend: auto`` to what this machine can run."""
+def pick_device(cfg: SmileWorkload, *, trace: bool = False) -> tuple[torch.device, str]:
+    """Resolve ``device: auto`` and ``backend: auto`` to what this machine can run.
+
+    Without tracing, auto means autograd on CUDA when torch sees a GPU, else the fused CPU
+    kernels. The tracer counts accesses inside the fused kernels, so with ``trace`` auto means
+    the fused CPU backend even on a GPU machine (the fastest backend that can trace), and an
+    explicit cuda or autograd is refused here, before anything trains or is written.
+    """
+    if trace:
+        for name, value, allowed in (
+            ("device", cfg.device, ("auto", "cpu")),
+            ("backend", cfg.backend, ("auto", "fused")),
+        ):
+            if value not in allowed:
+                raise QsnnError(
+                    f"tracing counts accesses inside the fused CPU kernels: {name} {value!r} "
+                    f"cannot trace (allowed: {', '.join(allowed)}); qsnn-mem train runs "
+                    f"{name} {value!r} without tracing"
+                )
+        return torch.device("cpu"), "fused"
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise QsnnError("device: cuda was asked for, but torch sees no CUDA GPU (use auto or cpu)")
     use_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())

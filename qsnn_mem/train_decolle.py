@@ -26,9 +26,20 @@ StepHook = Callable[[str, int, int, Forward, Learn | None], None]  # phase, t, l
 
 
 def pick_device(cfg: DecolleWorkload) -> torch.device:
+    """``device: auto`` is CUDA when torch sees a GPU (the reference trains DECOLLE on one), for
+    training and tracing alike: every count is a torch op on the step's own tensors, on their
+    device, and only per-position sums move to the CPU (``.cpu()``) to meet the conv geometry
+    kept there, so the tracer runs on either device (tests/test_device.py).
+
+    On CUDA, cuDNN convolutions default to TF32 (a 10-bit mantissa) on recent GPUs; they are
+    set to full float32 here so that a GPU run computes the CPU's numbers (up to summation
+    order) instead of rounding the traces and weights the conv reads.
+    """
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise QsnnError("device: cuda was asked for, but torch sees no CUDA GPU (use auto or cpu)")
     use_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
+    if use_cuda:
+        torch.backends.cudnn.allow_tf32 = False
     return torch.device("cuda" if use_cuda else "cpu")
 
 

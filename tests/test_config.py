@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qsnn_mem.config import SEED_NAMES, SmileWorkload, load_workload
+from qsnn_mem.config import SEED_NAMES, SmileWorkload
 from qsnn_mem.errors import QsnnError
+from qsnn_mem.workload import load_workload
 
 # The first argument table of the reference README, with its defaults.
 SEED_TABLE = {

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qsnn_mem.config import load_workload
 from qsnn_mem.decolle_config import DECOLLE_SEED_NAMES, DecolleWorkload
 from qsnn_mem.errors import QsnnError
+from qsnn_mem.workload import load_workload
 
 # The second argument table of the seed README, with its defaults.
 SEED_TABLE = {

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from qsnn_mem.cli import main
-from qsnn_mem.config import load_workload
 from qsnn_mem.data.events import EventSet, write_events_npz
 from qsnn_mem.errors import QsnnError
 from qsnn_mem.train_decolle import load_data, train_decolle
+from qsnn_mem.workload import load_workload
 from tests.test_data_dvs import make_gesture_folder
 
 

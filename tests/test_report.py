@@ -116,7 +116,9 @@ def test_figures_are_valid_png_and_svg_with_labels(swept):
         assert text in energy_svg
     assert "J)" in energy_svg  # a unit in the axis label
     assert "mm²" in (out / "area_vs_bits.svg").read_text()
-    assert "Pareto front" in (out / "pareto.svg").read_text()
+    pareto = (out / "pareto.svg").read_text()
+    assert "Pareto front" in pareto and "minimum van Rossum distance" in pareto
+    assert "accuracy" not in pareto.lower()  # smile's quality is a distance
 
 
 def test_report_md_shows_every_figure_with_a_caption_and_the_best_points(swept):
@@ -127,6 +129,7 @@ def test_report_md_shows_every_figure_with_a_caption_and_the_best_points(swept):
     assert text.count("\n*") >= len(FIGURES)  # one italic caption line per figure
     assert "| weight bits |" in text and "**rf-" in text
     assert "## Best points" in text and "lowest energy" in text
+    assert "van Rossum distance" in text and "accuracy" not in text.lower()
 
 
 @pytest.mark.parametrize(

@@ -37,8 +37,10 @@ def report_command(
 
     rep = build_report(sweep_dir, list(arch or []), out or sweep_dir / "report", at=at or [],
                        point=point)  # fmt: skip
-    runs, archs = len(rep.priced.runs), len(rep.priced.archs)
-    console.print(f"priced {runs} runs on {archs} organizations; wrote {rep.folder}/report.md")
+    runs, archs, task = len(rep.priced.runs), len(rep.priced.archs), rep.priced.task.name
+    console.print(
+        f"priced {runs} {task} runs on {archs} organizations; wrote {rep.folder}/report.md"
+    )
     if rep.headline is not None:
         from ..report.figures import unit
 

@@ -12,6 +12,10 @@ from typing import Annotated
 
 import typer
 
+from .. import sweep as sw
+from .. import tasks
+from ..sweep.executors import check_scheduler
+from ..sweep.spec import Sweep, check_grid, is_sweep_file, workload_task
 from .app import app
 from .common import Mode, ModeOption, OutOption, QuietOption, SetOption, console, progress_bar
 
@@ -21,11 +25,13 @@ class Executor(StrEnum):
     dask = "dask"
 
 
+# Short axis names of all tasks; each task maps them to its own fields (axis_aliases).
+SHORT_AXES = ", ".join(dict.fromkeys(a for t in tasks.REGISTRY.values() for a in t.axis_aliases))
 GridOption = Annotated[
     list[str] | None,
     typer.Option(
         "--grid",
-        help="AXIS=V1,V2,...: weight, state, error, grad, rng, any workload field or seed "
+        help=f"AXIS=V1,V2,...: {SHORT_AXES}, any workload field or seed "
         "name; tie axes with a comma (state,error=6,8). Several --grid: cross product. "
         "Replaces the grids of a sweep file.",
         metavar="AXIS=VALUES",
@@ -59,9 +65,6 @@ def sweep_command(
     quiet: QuietOption = False,
 ) -> None:
     """Train and trace every point of a grid of precisions (and seeds), skipping finished ones."""
-    from .. import sweep as sw
-    from ..sweep.spec import Sweep, check_grid, is_sweep_file, workload_task
-
     spec = sw.read_sweep_file(file) if is_sweep_file(file) else Sweep(file, [], 1, {})
     spec.overrides = [*spec.overrides, *(set_ or [])]
     if grid:
@@ -72,8 +75,6 @@ def sweep_command(
     if trials is not None:
         spec.trials = trials
     if scheduler is not None:
-        from ..sweep.executors import check_scheduler
-
         check_scheduler(scheduler)
     dask = scheduler is not None or executor is Executor.dask
     workers = jobs or (os.cpu_count() or 1 if dask else 1)
@@ -94,8 +95,6 @@ def sweep_command(
 
 
 def _run_with_progress(pl, executor: str, workers: int, scheduler: str | None, quiet: bool):
-    from .. import sweep as sw
-
     with progress_bar(quiet or not pl.jobs) as bar:
         task = bar.add_task(f"sweep {pl.folder.name}", total=len(pl.jobs), status="")
 

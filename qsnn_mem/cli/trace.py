@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from ..config import load_workload
 from ..errors import QsnnError
 from ..io import ensure_dir
 from ..runs import default_run_dir, load_weights
+from ..workload import load_workload
 from .app import app
 from .common import Mode, ModeOption, OutOption, QuietOption, SetOption, console
 from .train import report_finish, run_with_progress

@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
-from ..config import load_workload
+from .. import tasks
 from ..runs import default_run_dir
+from ..workload import load_workload
 from .app import app
 from .common import OutOption, QuietOption, SetOption, console, progress_bar
 
@@ -51,6 +53,14 @@ def report_finish(result, run_dir: Path) -> None:
         console.print(
             f"{result.cfg.name} {result.cfg.precision_tag}: {len(m)} epochs in "
             f"{result.wall_s:.1f} s, loss {m[0]['loss']:.1f} -> {m[-1]['loss']:.1f} "
-            f"(min {min(r['loss'] for r in m):.1f})"
+            f"(min {min(r['loss'] for r in m):.1f}){quality_text(result.cfg, m)}"
         )
     console.print(f"wrote {run_dir}")
+
+
+def quality_text(cfg, metrics: list[dict]) -> str:
+    """``, best accuracy of the last layer 0.81``: the task's own quality metric, which for
+    some tasks (accuracy) says more than the loss."""
+    task = tasks.get(cfg.task)
+    value = task.summarize(pd.DataFrame(metrics)).get(task.quality.column, float("nan"))
+    return "" if pd.isna(value) else f", {task.quality.label} {value:.3g}"

@@ -11,25 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..contract.vocabulary import TENSORS
 from ..errors import QsnnError
 from ..schema import apply_overrides, read_yaml, validate
 from . import encodings
 
-# The tracer's tensor vocabulary (docs/design: one vocabulary everywhere).
-TENSORS = (
-    "weight",
-    "syn",
-    "mem",
-    "spk",
-    "refrac",
-    "trace_p",
-    "trace_q",
-    "err",
-    "grad",
-    "readout",
-    "feedback",
-    "input",
-)
 ENCODINGS = encodings.ENCODINGS
 NODE_RANGE_NM = (22.0, 90.0)  # CACTI 7's technology files; also the table's range
 WEIGHT_ONLY = ("synapses_per_access", "propagation", "bitmap_bits", "run_bits", "conv_storage")

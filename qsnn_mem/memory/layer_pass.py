@@ -3,32 +3,23 @@
 A layer pass reads every input row once in the forward pass, propagates every output error once
 (written both as a gather over rows and a scatter over columns; the estimator keeps one) and
 read-modify-writes every stored weight once. The counts come from an actual random mask with
-exactly ``round(density · size)`` non-zeros, so a seed fixes them. The folders follow trace
-format version 2 (accesses.csv with a ``traversal`` column) and never need torch.
+exactly ``round(density · size)`` non-zeros, so a seed fixes them. The folders are written
+through :mod:`qsnn_mem.contract` and never need torch.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..contract import ACCESS_COLUMNS, TENSOR_COLUMNS, write_trace
+from ..contract.read import read_json
+from ..contract.vocabulary import META_FILE
 from ..errors import QsnnError
-from ..io import ensure_dir, write_csv, write_json
 
-FORMAT_VERSION = 2
-# Kept here rather than imported: qsnn_mem.trace pulls in torch, and this module must not.
-ACCESS_COLUMNS = (
-    "phase", "stage", "layer", "tensor", "op", "pattern", "traversal", "bits", "accesses",
-    "elements", "nonzero",
-)  # fmt: skip
-TENSOR_COLUMNS = (
-    "layer", "tensor", "shape", "rows", "cols", "bits", "elements", "nonzero", "kernel",
-    "unrolled_rows", "unrolled_cols", "unrolled_nonzero",
-)  # fmt: skip
 # One pass of one training sample: the estimator's per-epoch energy is then the pass energy.
 NORMALISERS = {"train_epochs": 1, "train_samples": 1, "infer_samples": 0, "time_steps": 1}
 # The mask is materialized (and numpy's sampler needs 8 bytes per candidate): cap its size.
@@ -185,14 +176,14 @@ def pass_name(params: dict) -> str:
 
 def _check_target(folder: Path, params: dict, force: bool) -> None:
     """Refuse to replace a different trace: a sweep's results must not change silently."""
-    meta_file = folder / "trace.json"
+    meta_file = folder / META_FILE
     if force or not meta_file.exists():
         return
     try:
-        meta = json.loads(meta_file.read_text())
+        meta = read_json(meta_file)
         existing = meta.get("layer_pass")
         held = pass_name(existing) if existing else f"workload {meta.get('workload')!r}"
-    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+    except (QsnnError, AttributeError, KeyError, TypeError):
         existing, held = None, "an unreadable trace.json"
     if existing != params:
         raise QsnnError(
@@ -204,24 +195,20 @@ def _check_target(folder: Path, params: dict, force: bool) -> None:
 def write_pass(
     folder: str | Path, params: dict, tensors: list[dict], accesses: list[dict], force: bool
 ) -> Path:
-    """Write the three trace files (each atomically; trace.json last, as the completion mark)."""
+    """Write the trace files through the trace contract (which writes trace.json last)."""
     out = Path(folder)
     _check_target(out, params, force)
-    ensure_dir(out)
-    write_csv(out / "accesses.csv", pd.DataFrame(accesses, columns=list(ACCESS_COLUMNS)))
-    write_csv(out / "tensors.csv", pd.DataFrame(tensors, columns=list(TENSOR_COLUMNS)))
     meta = {
-        "format_version": FORMAT_VERSION,
         "workload": f"layer-pass-{pass_name(params)}",
         "mode": "event",
-        "normalisers": dict(NORMALISERS),
         "layer_pass": params,
         "description": "one pass of one layer: every input row read once (forward), every "
         "output error propagated once (backward), every stored weight read and written once "
         "(update)",
     }
-    write_json(out / "trace.json", meta)
-    return out
+    acc = pd.DataFrame(accesses, columns=list(ACCESS_COLUMNS))
+    ten = pd.DataFrame(tensors, columns=list(TENSOR_COLUMNS))
+    return write_trace(out, acc, ten, dict(NORMALISERS), meta)
 
 
 def fc_params(rows: int, cols: int, density: float, weight_bits: int, seed: int = 0) -> dict:

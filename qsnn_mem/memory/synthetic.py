@@ -7,12 +7,12 @@ estimate cannot tell them from a real trace. The event model behind :func:`smile
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from .accesses import ACCESS_COLUMNS, FORMAT_VERSION, TENSOR_COLUMNS
+from ..contract import ACCESS_COLUMNS, TENSOR_COLUMNS
+from ..contract import write_trace as write_files
 
 
 def tensor_row(
@@ -84,18 +84,14 @@ def write_trace(
     normalisers: dict[str, int],
     workload: str = "synthetic",
 ) -> Path:
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(accesses, columns=list(ACCESS_COLUMNS)).to_csv(out / "accesses.csv", index=False)
-    pd.DataFrame(tensors, columns=list(TENSOR_COLUMNS)).to_csv(out / "tensors.csv", index=False)
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "workload": workload,
-        "mode": "event",
-        "normalisers": normalisers,
-    }
-    (out / "trace.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return out
+    """Write rows made with :func:`tensor_row` and :func:`access_row` as a trace folder."""
+    return write_files(
+        folder,
+        pd.DataFrame(accesses, columns=list(ACCESS_COLUMNS)),
+        pd.DataFrame(tensors, columns=list(TENSOR_COLUMNS)),
+        normalisers,
+        {"workload": workload, "mode": "event"},
+    )
 
 
 def _layer_rows(

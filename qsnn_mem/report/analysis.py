@@ -3,26 +3,35 @@ the energy breakdown of one point. Pure pandas, no plotting."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from ..errors import QsnnError
 from ..memory import tables
+from ..tasks import Task
 from .collect import Priced
 
 
-def parse_at(texts: list[str], task: str = "smile") -> dict[str, str]:
-    """``--at state_bits=8`` (short names work: state, error, grad) -> {field: value as text}."""
-    from ..sweep.spec import resolve_axis
-
+def parse_at(texts: list[str], task: Task) -> dict[str, str]:
+    """``--at state_bits=8`` (the task's short names work, e.g. state, error, grad; a nested
+    field by its dotted name) -> {field: value as text}."""
     out: dict[str, str] = {}
     for text in texts:
         name, sep, value = text.partition("=")
         if not sep:
             raise QsnnError(f"--at {text!r}: expected FIELD=VALUE (e.g. state=8)")
-        for field in resolve_axis(name.strip(), f"--at {text!r}", task):
-            out[field] = value.strip()
+        for part in (p.strip() for p in name.split(",")):
+            out[_field(part, task)] = value.strip()
     return out
+
+
+def _field(name: str, task: Task) -> str:
+    """A short or seed option name as the task's field name; an unknown name passes through
+    (choose_slice lists the fields that vary)."""
+    return task.axis_aliases.get(name, task.seed_names.get(name, name))
 
 
 def choose_slice(priced: Priced, at: dict[str, str]) -> dict[str, str]:
@@ -41,27 +50,22 @@ def choose_slice(priced: Priced, at: dict[str, str]) -> dict[str, str]:
     if free:
         combos = runs[sel][free].astype(str).value_counts(sort=False)
         tied = [c if isinstance(c, tuple) else (c,) for c in combos[combos == combos.max()].index]
-        defaults = _defaults(free, _task(runs))
+        defaults = [_default(priced.task.schema, f) for f in free]
         best = max(tied, key=lambda c: sum(v == d for v, d in zip(c, defaults, strict=True)))
         chosen.update(dict(zip(free, best, strict=True)))
     return chosen
 
 
-def task_of(priced: Priced) -> str:
-    """The runs' task (``smile``, ``decolle``): axis names are checked against its schema."""
-    return _task(priced.runs)
-
-
-def _task(runs: pd.DataFrame) -> str:
-    return str(runs["task"].iloc[0]) if "task" in runs else "smile"
-
-
-def _defaults(fields: list[str], task: str) -> list[str]:
-    """The schema's default of each field, as text: ties go to the reference precision."""
-    from ..config import workload_kinds
-
-    known = workload_kinds()[task][0].model_fields
-    return [str(known[f].default) if f in known else "" for f in fields]
+def _default(schema: type[BaseModel], field: str) -> str:
+    """The schema's default of a (dotted) field, as text: ties go to the reference setup."""
+    head, _, rest = field.partition(".")
+    info = schema.model_fields.get(head)
+    if info is None:
+        return ""
+    value = info.get_default(call_default_factory=True)
+    for part in rest.split(".") if rest else ():
+        value = getattr(value, part, None)
+    return json.dumps(value) if isinstance(value, list) else str(value)
 
 
 def _match(frame: pd.DataFrame, values: dict[str, str]) -> pd.Series:
@@ -88,29 +92,29 @@ def by_bits(frame: pd.DataFrame, column: str, keys: tuple[str, ...] = ("arch",))
     return out
 
 
-def point_means(summary: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
-    """Means over trials per (arch, weight bits, other axes): one row per design point."""
+def point_means(summary: pd.DataFrame, axes: list[str], quality: str) -> pd.DataFrame:
+    """Means over trials per (arch, weight bits, other axes): one row per design point, with
+    the standard deviation of the quality metric (``<quality>_std``) for error bars."""
     keys = ["arch", "weight_bits", *axes]
-    cols = ["energy_per_epoch_J", "energy_per_inference_J", "area_m2", "van_rossum_min"]
-    out = summary.groupby(keys, sort=True, dropna=False)[cols].mean().reset_index()
-    tags = (
-        summary.groupby(keys, sort=True, dropna=False)["point"]
-        .first()
-        .str.replace(r"_seed\d+$", "", regex=True)
-    )
-    out["config"] = tags.to_numpy()
-    out["trials"] = summary.groupby(keys, sort=True, dropna=False).size().to_numpy()
+    cols = ["energy_per_epoch_J", "energy_per_inference_J", "area_m2", quality]
+    groups = summary.groupby(keys, sort=True, dropna=False)
+    out = groups[cols].mean().reset_index()
+    out[f"{quality}_std"] = groups[quality].std().fillna(0.0).to_numpy()
+    out["config"] = groups["point"].first().str.replace(r"_seed\d+$", "", regex=True).to_numpy()
+    out["trials"] = groups.size().to_numpy()
     return out
 
 
-def pareto(points: pd.DataFrame, x: str = "energy_per_epoch_J", y: str = "van_rossum_min"):
-    """Boolean mask of the points no other point beats on both ``x`` and ``y`` (lower wins)."""
-    order = np.lexsort((points[y].to_numpy(), points[x].to_numpy()))
+def pareto(points: pd.DataFrame, y: str, lower_is_better: bool, x: str = "energy_per_epoch_J"):
+    """Boolean mask of the points no other point beats on both ``x`` (lower wins) and ``y``
+    (lower or higher wins, as the quality metric says)."""
+    cost = points[y].to_numpy(float) * (1.0 if lower_is_better else -1.0)
+    order = np.lexsort((cost, points[x].to_numpy()))
     mask = np.zeros(len(points), bool)
     best = np.inf
     for i in order:
-        if points[y].iloc[i] < best:
-            mask[i], best = True, points[y].iloc[i]
+        if cost[i] < best:
+            mask[i], best = True, cost[i]
     return mask
 
 

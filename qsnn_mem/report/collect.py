@@ -1,4 +1,7 @@
-"""Find the finished runs of a sweep folder, read their metrics, and price them on each arch."""
+"""Find the finished runs of a sweep folder, read their metrics, and price them on each arch.
+
+What a run's metrics mean (its quality metric, per-layer values) is its task's business:
+:func:`price` asks ``task.summarize``; nothing here names an experiment."""
 
 from __future__ import annotations
 
@@ -10,17 +13,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import tasks
 from ..errors import QsnnError
 from ..memory.accesses import Trace, load_trace
 from ..memory.arch import Arch, load_arch
 from ..memory.estimate import Evaluation, evaluate
+from ..tasks import Task
 
 MARKER = "point.json"  # qsnn_mem.sweep.point.MARKER, without importing the runner
 INDEX = "sweep.csv"
 TRACE_FILES = ("run.json", "metrics.csv", "accesses.csv", "tensors.csv", "trace.json")
-PRECISIONS = ("weight_bits", "state_bits", "grad_bits", "error_bits")
-# Config fields that never define a point (paths, devices, bookkeeping).
-NOT_AXES = {"seed", "name", "task", "device", "backend", "input", "target", "checkpoint_every"}
+# Config fields that never define a point (devices, bookkeeping); data paths come from the task.
+NOT_AXES = {"seed", "name", "task", "device", "backend", "checkpoint_every", "cpu_threads"}
 PRICE_COLUMNS = (
     "energy_per_epoch_J",
     "energy_per_inference_J",
@@ -36,12 +40,14 @@ PRICE_COLUMNS = (
 class Priced:
     """Runs (one row each), their traces, the archs, and one row per (run, arch)."""
 
+    task: Task
     runs: pd.DataFrame
     traces: list[Trace]
     archs: list[Arch]
     summary: pd.DataFrame
     evaluation: Evaluation
     axes: list[str]  # config fields besides weight_bits and seed that vary across runs
+    values: list[str]  # the task's summary values (quality column first)
 
 
 def find_runs(folder: str | os.PathLike) -> list[Path]:
@@ -66,7 +72,8 @@ def find_runs(folder: str | os.PathLike) -> list[Path]:
     return out
 
 
-def _run_row(folder: Path) -> dict:
+def _read(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """run.json, metrics.csv and tensors.csv of one finished run."""
     try:
         info = json.loads((folder / "run.json").read_text())
         metrics = pd.read_csv(folder / "metrics.csv")
@@ -75,22 +82,61 @@ def _run_row(folder: Path) -> dict:
         raise QsnnError(f"{folder}: unreadable run files: {exc}") from None
     if info.get("interrupted"):
         raise QsnnError(f"{folder}: the run was interrupted; rerun it (or delete the folder)")
-    config = info.get("config", {})
-    distance = "van_rossum" if "van_rossum" in metrics.columns else "loss"
-    if metrics.empty or distance not in metrics.columns:
-        raise QsnnError(f"{folder / 'metrics.csv'}: no epochs or no 'van_rossum'/'loss' column")
+    return info, metrics, tensors
+
+
+def _task_name(info: dict) -> str:
+    return str(info.get("config", {}).get("task", tasks.DEFAULT))
+
+
+def one_task(folders: list[Path], infos: list[dict]) -> Task:
+    """The task of every run; runs of two tasks cannot share one report (their metrics,
+    layers and figures differ)."""
+    names = [_task_name(i) for i in infos]
+    for folder, name in zip(folders, names, strict=True):
+        if name != names[0]:
+            raise QsnnError(
+                f"{folders[0]} is a {names[0]} run but {folder} is a {name} run: a report "
+                "covers the runs of one task (report them from separate folders)"
+            )
+    return tasks.get(names[0], f"{folders[0] / 'run.json'}: config.task")
+
+
+def _flat(config: dict, prefix: str = "") -> dict:
+    """Nested config sections as dotted columns (as ``--set`` names them); lists as JSON text,
+    so that every value is hashable and prints the same in summary.csv."""
+    out: dict = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = json.dumps(value) if isinstance(value, list) else value
+    return out
+
+
+def _summarize(task: Task, folder: Path, metrics: pd.DataFrame) -> dict[str, float]:
+    where = folder / "metrics.csv"
+    if metrics.empty:
+        raise QsnnError(f"{where}: no epochs")
+    try:
+        values = task.summarize(metrics)
+    except (KeyError, IndexError) as exc:
+        raise QsnnError(f"{where}: not the metrics of a {task.name} run (missing {exc})") from None
+    if task.quality.column not in values:
+        raise QsnnError(f"{where}: no {task.quality.label} ({task.quality.column})")
+    return values
+
+
+def _run_row(task: Task, folder: Path, info: dict, metrics, tensors) -> tuple[dict, list[str]]:
+    """One row of the run table, and the names of the task's summary values in it."""
+    config = _flat(info.get("config", {}))
+    values = _summarize(task, folder, metrics)
     weights = tensors[tensors["tensor"] == "weight"]
-    row = {"point": folder.name, "folder": str(folder), **config}
+    row = {"point": folder.name, "folder": str(folder), **config, **values}
     row["seed"] = info.get("seed", config.get("seed", 0))
-    row["epochs"] = len(metrics)
-    row["van_rossum_min"] = float(metrics[distance].min())
-    row["loss_min"] = float(metrics["loss"].min()) if "loss" in metrics else np.nan
-    last = metrics.iloc[-1]
-    for layer in ("fc1", "fc2"):
-        col = f"nonzero_w_{layer}"
-        row[col] = float(last[col]) if col in metrics.columns else np.nan
     row["weight_density"] = float(weights["nonzero"].sum() / max(weights["elements"].sum(), 1))
-    return row
+    row["epochs_done"] = len(metrics)
+    return row, list(values)
 
 
 def load_archs(paths: list[str | os.PathLike]) -> list[Arch]:
@@ -104,32 +150,32 @@ def load_archs(paths: list[str | os.PathLike]) -> list[Arch]:
     return archs
 
 
+def _axes(task: Task, runs: pd.DataFrame, config_fields: list[str]) -> list[str]:
+    """Config fields besides weight bits (the figures' x axis) that vary across the runs."""
+    fixed = NOT_AXES | set(task.path_fields) | {"weight_bits"}
+    return [
+        c for c in config_fields if c not in fixed and runs[c].astype(str).nunique() > 1
+    ]  # fmt: skip
+
+
 def price(folder: str | os.PathLike, arch_paths: list[str | os.PathLike]) -> Priced:
     """Every finished run of ``folder`` on every arch, in one vectorised evaluation."""
     archs = load_archs(arch_paths)
     folders = find_runs(folder)
-    runs = pd.DataFrame([_run_row(f) for f in folders])
+    read = [_read(f) for f in folders]
+    task = one_task(folders, [info for info, _, _ in read])
+    rows = [_run_row(task, f, *r) for f, r in zip(folders, read, strict=True)]
+    runs = pd.DataFrame([row for row, _ in rows])
+    config_fields = dict.fromkeys(k for info, _, _ in read for k in _flat(info.get("config", {})))
+    values = list(dict.fromkeys([task.quality.column, *(n for _, ns in rows for n in ns)]))
     traces = [load_trace(f) for f in folders]
-    pairs = [(a, t) for t in traces for a in archs]
-    ev = evaluate(pairs)
+    ev = evaluate([(a, t) for t in traces for a in archs])
     priced = ev.summary()[list(PRICE_COLUMNS)]
     keys = runs.loc[np.repeat(np.arange(len(runs)), len(archs))].reset_index(drop=True)
     keys.insert(2, "arch", [a.name for _ in traces for a in archs])
     summary = pd.concat([keys, priced.reset_index(drop=True)], axis=1)
-    axes = [
-        c
-        for c in runs.columns
-        if c in _config_fields(runs) and c not in NOT_AXES and c != "weight_bits"
-        and runs[c].astype(str).nunique() > 1
-    ]  # fmt: skip
-    front = [c for c in ("point", "folder", "arch", *PRECISIONS, "seed") if c in summary]
-    rest = [*axes, *PRICE_COLUMNS, "van_rossum_min", "loss_min", "nonzero_w_fc1",
-            "nonzero_w_fc2", "weight_density", "epochs"]  # fmt: skip
-    rest = [c for c in dict.fromkeys(rest) if c not in front]
-    summary = summary[front + rest]
-    return Priced(runs, traces, archs, summary, ev, axes)
-
-
-def _config_fields(runs: pd.DataFrame) -> set[str]:
-    derived = {"point", "folder", "epochs", "van_rossum_min", "loss_min", "weight_density"}
-    return {c for c in runs.columns if c not in derived and not c.startswith("nonzero_w_")}
+    axes = _axes(task, runs, [c for c in config_fields if c not in values])
+    front = [c for c in ("point", "folder", "arch", *task.precision_fields, "seed") if c in summary]
+    rest = [*axes, *PRICE_COLUMNS, *values, "weight_density", "epochs_done"]
+    summary = summary[front + [c for c in dict.fromkeys(rest) if c not in front]]
+    return Priced(task, runs, traces, archs, summary, ev, axes, values)

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_path
+from ..tasks import Metric
 
-# ISCAS 2020: fraction of non-zero weights of the trained smile network per weight bitwidth.
+# ISCAS 2020: fraction of non-zero weights of the trained network per weight bitwidth, drawn in
+# the "density" figure (only tasks listing that figure get it).
 PAPER_DENSITY = {2: 0.65, 3: 0.85, 4: 0.92, 5: 0.97, 6: 0.98}
 KIND_ORDER = (
     "weight", "syn", "mem", "spk", "input", "err", "grad", "controller", "datapath", "leakage",
@@ -100,13 +102,15 @@ def area_vs_bits(table: pd.DataFrame, colour, title: str):
 
 
 def density_vs_bits(tables: dict[str, pd.DataFrame], title: str):
+    """Non-zero weight fraction per layer (``tables``: layer name or "all" -> by_bits table)
+    against weight bits, with the ISCAS 2020 network's values."""
     fig, ax = plt.subplots(figsize=(6.2, 4.4), constrained_layout=True)
-    styles = {"fc1": ("tab:blue", "o"), "fc2": ("tab:orange", "s"), "both": ("black", "D")}
-    for name, table in tables.items():
-        c, m = styles[name]
-        label = "both layers" if name == "both" else f"layer {name}"
-        ax.errorbar(table["weight_bits"], table["mean"], yerr=table["std"], color=c,
-                    marker=m, capsize=3, label=label)  # fmt: skip
+    markers = "os^v<>"
+    for i, (name, table) in enumerate(tables.items()):
+        style = ("black", "D", "all layers") if name == "all" else (None, markers[i % 6],
+                                                                     f"layer {name}")  # fmt: skip
+        ax.errorbar(table["weight_bits"], table["mean"], yerr=table["std"], color=style[0],
+                    marker=style[1], capsize=3, label=style[2])  # fmt: skip
     bits = sorted(PAPER_DENSITY)
     ax.plot(bits, [PAPER_DENSITY[b] for b in bits], ls="none", marker="x", ms=9, color="tab:red",
             label="ISCAS 2020 (paper)")  # fmt: skip
@@ -118,16 +122,21 @@ def density_vs_bits(tables: dict[str, pd.DataFrame], title: str):
     return fig
 
 
-def pareto_figure(points: pd.DataFrame, front: np.ndarray, colour, title: str):
-    """Van Rossum distance vs energy per epoch; the Pareto front joined and labelled."""
+def pareto_figure(points: pd.DataFrame, front: np.ndarray, colour, title: str, metric: Metric):
+    """The task's quality metric vs energy per epoch (error bars: std over trials, where there
+    are several); the Pareto front joined and labelled."""
     fig, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
     scale, label = unit(points["energy_per_epoch_J"])
     x = points["energy_per_epoch_J"].to_numpy() / scale
-    y = points["van_rossum_min"].to_numpy()
+    y = points[metric.column].to_numpy()
+    std = points.get(f"{metric.column}_std", pd.Series(0.0, index=points.index)).to_numpy()
     for arch in colour:
         sel = (points["arch"] == arch).to_numpy()
         if sel.any():
             ax.scatter(x[sel], y[sel], color=colour[arch], s=28, alpha=0.75, label=arch)
+            if (std[sel] > 0).any():
+                ax.errorbar(x[sel], y[sel], yerr=std[sel], color=colour[arch], ls="none",
+                            alpha=0.5, capsize=2)  # fmt: skip
     order = np.argsort(x[front])
     fx, fy = x[front][order], y[front][order]
     ax.step(fx, fy, where="post", color="black", lw=1.2, label="Pareto front")
@@ -138,7 +147,7 @@ def pareto_figure(points: pd.DataFrame, front: np.ndarray, colour, title: str):
     if x.min() > 0 and x.max() / x.min() > 20:
         ax.set_xscale("log")
     ax.set_xlabel(f"energy per training epoch ({label})")
-    ax.set_ylabel("van Rossum distance (min over training)")
+    ax.set_ylabel(metric.label)
     ax.grid(True, alpha=0.3)
     ax.legend(title="organization")
     ax.set_title(title)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..tasks import Metric
+from . import analysis
 from .figures import unit
 
 if TYPE_CHECKING:
@@ -48,77 +50,112 @@ def _winner_table(headline: pd.DataFrame, archs: list[str]) -> str:
     return _table(["weight bits", *[f"{a} per epoch" for a in archs], "lowest"], rows)
 
 
-def _best_table(points: pd.DataFrame) -> str:
+def _q(value: float) -> str:
+    return "-" if value != value else f"{value:.4g}"
+
+
+def _best_table(points: pd.DataFrame, metric: Metric) -> str:
+    """Per organization: the point of lowest energy and the point of best quality."""
     scale, label = unit(points["energy_per_epoch_J"])
+    best = "idxmin" if metric.lower_is_better else "idxmax"
     rows = []
     for arch, group in points.groupby("arch", sort=False):
         for what, idx in (
             ("lowest energy", group["energy_per_epoch_J"].idxmin()),
-            ("lowest distance", group["van_rossum_min"].idxmin()),
+            (metric.label, getattr(group[metric.column], best)()),
         ):
+            if idx != idx:  # the metric is missing for every point of this organization
+                continue
             r = points.loc[idx]
             rows.append([
                 arch, what, r["config"], _e(r["energy_per_epoch_J"], scale, label),
-                f"{r['van_rossum_min']:.2f}", f"{r['area_m2'] * 1e6:.4f} mm²",
+                _q(r[metric.column]), f"{r['area_m2'] * 1e6:.4f} mm²",
             ])  # fmt: skip
-    header = ["organization", "best by", "point", "energy per epoch", "van Rossum", "area"]
+    header = ["organization", "best by", "point", "energy per epoch", metric.label, "area"]
     return _table(header, rows)
 
 
-def _front_table(points: pd.DataFrame) -> str:
+def _front_table(points: pd.DataFrame, metric: Metric) -> str:
     scale, label = unit(points["energy_per_epoch_J"])
     front = points[points["pareto"]].sort_values("energy_per_epoch_J")
     rows = [
         [r["config"], r["arch"], _e(r["energy_per_epoch_J"], scale, label),
-         f"{r['van_rossum_min']:.2f}", str(int(r["trials"]))]
+         _q(r[metric.column]), str(int(r["trials"]))]
         for _, r in front.iterrows()
     ]  # fmt: skip
-    return _table(["point", "organization", "energy per epoch", "van Rossum", "trials"], rows)
+    return _table(["point", "organization", "energy per epoch", metric.label, "trials"], rows)
 
 
-def render(rep: Report, headline, points, detail, n_trials: int) -> str:
+def _results_table(runs: pd.DataFrame, columns: list[str]) -> str:
+    """The task's summary values (quality metric, per-layer values) per weight bits, means
+    over the runs of the slice."""
+    means = runs.groupby("weight_bits", sort=True)[columns].mean()
+    rows = [[str(int(b)), *(_q(v) for v in row)] for b, row in means.iterrows()]
+    return _table(["weight bits", *columns], rows)
+
+
+def _sections(rep: Report) -> dict[str, list[str]]:
+    """report.md's section of each figure (task.figures names them), in report order."""
+    metric = rep.priced.task.quality
+    archs = [a.name for a in rep.priced.archs]
+    return {
+        "energy_vs_bits": [
+            "## Energy versus weight bitwidth", "",
+            _figure("energy_vs_bits", "energy vs weight bits", "Energy per training epoch (left) "
+                    "and per inference (right) versus weight bitwidth, one line per organization."),
+            _winner_table(rep.headline, archs), "",
+        ],
+        "pareto": [
+            "## Best points", "", _best_table(rep.points, metric), "",
+            f"## {metric.label[0].upper()}{metric.label[1:]} versus energy", "",
+            _figure("pareto", f"{metric.label} vs energy", f"{metric.label[0].upper()}"
+                    f"{metric.label[1:]} versus energy per training epoch, means over trials "
+                    "(error bars: standard deviation); the black line is the Pareto front."),
+            _front_table(rep.points, metric), "",
+        ],
+        "breakdown": [
+            "## Where the energy goes", "",
+            _figure("breakdown", "energy breakdown", f"Energy per training epoch of run "
+                    f"{rep.point} by stage and tensor, per organization."),
+        ],
+        "density": [
+            "## Weight density", "",
+            _figure("density_vs_bits", "non-zero weight fraction", "Fraction of non-zero weights "
+                    "after training versus weight bitwidth; crosses: the ISCAS 2020 network."),
+        ],
+        "area": [
+            "## Area", "",
+            _figure("area_vs_bits", "area vs weight bits", "Memory area versus weight bitwidth, "
+                    "one line per organization (sparse encodings shrink with density)."),
+        ],
+    }  # fmt: skip
+
+
+def render(rep: Report) -> str:
     priced = rep.priced
     runs = priced.runs
     archs = ", ".join(a.name for a in priced.archs)
     where = ", ".join(f"{k} = {v}" for k, v in rep.chosen.items()) or "all runs"
     name = runs["name"].iloc[0] if "name" in runs else "?"
+    sections = _sections(rep)
     parts = [
         f"# Memory energy report: {name}",
         "",
-        f"{len(runs)} traced runs ({points['config'].nunique()} design points, up to "
-        f"{n_trials} trial(s) each at the figures' slice) in `{rep.source}`, priced on "
-        f"{len(priced.archs)} memory organization(s): {archs}. "
+        f"{len(runs)} traced {priced.task.name} runs ({rep.points['config'].nunique()} design "
+        f"points, up to {rep.n_trials} trial(s) each at the figures' slice) in `{rep.source}`, "
+        f"priced on {len(priced.archs)} memory organization(s): {archs}. "
         f"Bitwidth figures hold {where}. Energies are means over trials; error bars and ± are "
         "standard deviations over trials.",
         "",
-        "## Energy versus weight bitwidth",
+        *(line for fig in sections if fig in priced.task.figures for line in sections[fig]),
+        "## Training results",
         "",
-        _figure("energy_vs_bits", "energy vs weight bits", "Energy per training epoch (left) "
-                "and per inference (right) versus weight bitwidth, one line per organization."),
-        _winner_table(headline, [a.name for a in priced.archs]),
+        f"Summary values of the runs per weight bitwidth at the figures' slice (means over "
+        f"trials); the quality metric is `{priced.task.quality.column}` "
+        f"({priced.task.quality.label}).",
         "",
-        "## Best points",
+        _results_table(analysis.slice_of_runs(priced, rep.chosen), priced.values),
         "",
-        _best_table(points),
-        "",
-        "## Accuracy versus energy",
-        "",
-        _figure("pareto", "van Rossum distance vs energy", "Minimum van Rossum distance over "
-                "training versus energy per training epoch; the black line is the Pareto front."),
-        _front_table(points),
-        "",
-        "## Where the energy goes",
-        "",
-        _figure("breakdown", "energy breakdown", f"Energy per training epoch of run "
-                f"{rep.point} by stage and tensor, per organization."),
-        "## Weight density",
-        "",
-        _figure("density_vs_bits", "non-zero weight fraction", "Fraction of non-zero weights "
-                "after training versus weight bitwidth; crosses: the ISCAS 2020 network."),
-        "## Area",
-        "",
-        _figure("area_vs_bits", "area vs weight bits", "Memory area versus weight bitwidth, "
-                "one line per organization (sparse encodings shrink with density)."),
         "## Files",
         "",
         "`summary.csv` (one row per run and organization), `energy_vs_bits.csv` (the headline "

@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import tasks
 from ..errors import QsnnError
+from ..io import write_json
+from ..schema import validate
 
 MARKER = "point.json"
 RUN_FILES = ("metrics.csv", "run.json", "weights.npz", "accesses.csv", "tensors.csv", "trace.json")
@@ -94,13 +97,10 @@ def run_point(job: Job) -> Outcome:
     """Train and trace one point; every error becomes a ``failed`` outcome, never a raise."""
     start = time.perf_counter()
     try:
-        from ..config import workload_kinds
-        from ..io import write_json
-        from ..runner import run_workload
-        from ..schema import validate
+        from ..runner import run_workload  # torch: loaded in workers, not where sweeps plan
 
         _limit_threads(job.threads)
-        cfg = validate(workload_kinds()[job.task][0], job.config, f"point {job.id}")
+        cfg = validate(tasks.get(job.task).schema, job.config, f"point {job.id}")
         folder = Path(job.folder)
         if folder.is_dir():
             _clean(folder)

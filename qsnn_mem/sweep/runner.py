@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import tasks
 from ..errors import QsnnError
 from ..io import ensure_dir, write_csv, write_json, write_text
 from .executors import execute
 from .point import MARKER, Job, Outcome, done_state
-from .spec import PRECISION_FIELDS, Point, Sweep, describe, dump_yaml, expand
+from .spec import Point, Sweep, describe, dump_yaml, expand
 
 INDEX = "sweep.csv"
 
@@ -49,6 +50,7 @@ class Plan:
     fast and the progress bar knows its total."""
 
     sweep: Sweep
+    task: tasks.Task  # the workload's task: its precision fields head the index
     folder: Path
     points: list[Point]
     jobs: list[Job]
@@ -96,12 +98,14 @@ def plan(
                 command,
             )
         )
-    return Plan(sweep, folder, points, jobs, summary)
+    return Plan(sweep, tasks.get(points[0].cfg.task), folder, points, jobs, summary)
 
 
 def index_frame(pl: Plan, outcomes: dict[str, Outcome]) -> pd.DataFrame:
-    """One row per point: grids, precisions, other swept fields, seed, status, error."""
-    swept = sorted({f for p in pl.points for f in p.values} - set(PRECISION_FIELDS))
+    """One row per point: grids, the task's precision fields, other swept fields, seed,
+    status, error."""
+    precision = pl.task.precision_fields
+    swept = sorted({f for p in pl.points for f in p.values} - set(precision))
     rows = []
     for p in pl.points:
         out = outcomes.get(p.id)
@@ -115,7 +119,7 @@ def index_frame(pl: Plan, outcomes: dict[str, Outcome]) -> pd.DataFrame:
             status = {"ran": "done"}.get(out.status, out.status)
             wall, error = round(out.wall_s, 3), out.error
         row = {"point": p.id, "grids": ";".join(p.grids), "seed": p.seed}
-        row.update({f: getattr(p.cfg, f) for f in PRECISION_FIELDS})
+        row.update({f: getattr(p.cfg, f) for f in precision})
         row.update({f: getattr(p.cfg, f) for f in swept})
         row.update({"status": status, "wall_s": wall, "error": error, "folder": p.id})
         rows.append(row)

@@ -17,19 +17,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..config import load_workload, workload_kinds
+from .. import tasks
 from ..errors import QsnnError
 from ..schema import parse_override, read_yaml, validate
+from ..workload import load_workload
 
-# Short axis names of the paper's figures; field names and seed names work too.
-AXIS_ALIASES = {
-    "weight": "weight_bits",
-    "state": "state_bits",
-    "error": "error_bits",
-    "grad": "grad_bits",
-    "rng": "rng_bits",
-}
-PRECISION_FIELDS = ("weight_bits", "state_bits", "grad_bits", "error_bits")
+# Axis names: the task's short names (axis_aliases), its field names and its seed names.
 # Fields a grid may not vary: seeds come from --trials, the name picks the sweep folder.
 RESERVED = {"seed": "seeds come from --trials (seed .. seed+N-1)", "name": "", "task": ""}
 
@@ -98,30 +91,35 @@ def workload_task(path: str | os.PathLike, overrides: list[str]) -> str:
     return load_workload(path, overrides).task
 
 
-def resolve_axis(name: str, source: str, task: str = "smile") -> tuple[str, ...]:
-    """``state,error`` -> ``('state_bits', 'error_bits')``; unknown names are a QsnnError."""
-    schema, seed_names, _ = workload_kinds()[task]
-    fields = schema.model_fields
+def resolve_axis(name: str, source: str, task: str = tasks.DEFAULT) -> tuple[str, ...]:
+    """An axis name (``state,error`` ties two) -> the task's fields it sets, through the task's
+    short names, seed names or field names; unknown names are a QsnnError."""
+    t = tasks.get(task)
     out = []
     for part in (p.strip() for p in name.split(",")):
-        canonical = AXIS_ALIASES.get(part, seed_names.get(part, part))
+        canonical = t.axis_aliases.get(part, t.seed_names.get(part, part))
         if canonical in RESERVED:
             why = RESERVED[canonical] or "it is fixed for the whole sweep"
             raise QsnnError(f"{source}: grid axis '{part}' cannot be swept ({why})")
-        if canonical not in fields:
-            aliases = {a for a, f in AXIS_ALIASES.items() if f in fields}
-            allowed = sorted(aliases | set(fields) - set(RESERVED))
-            raise QsnnError(
-                f"{source}: unknown grid axis '{part}' (allowed: {', '.join(allowed)}, "
-                f"or a seed name such as global_wb)"
-            )
+        if canonical not in t.schema.model_fields:
+            raise QsnnError(f"{source}: unknown grid axis '{part}' ({_allowed_axes(t)})")
         if canonical in out:
             raise QsnnError(f"{source}: axis '{name}' names field '{canonical}' twice")
         out.append(canonical)
     return tuple(out)
 
 
-def make_axis(name: str, values: list[Scalar], source: str, task: str = "smile") -> Axis:
+def _allowed_axes(task: tasks.Task) -> str:
+    """``allowed: error, grad, ..., or a seed name such as global_wb``."""
+    fields = task.schema.model_fields
+    aliases = {a for a, f in task.axis_aliases.items() if f in fields}
+    allowed = ", ".join(sorted(aliases | set(fields) - set(RESERVED)))
+    # A seed name of a precision field is the example users of the reference scripts know.
+    seed = next((s for s, f in task.seed_names.items() if f in task.precision_fields), None)
+    return f"allowed: {allowed}" + (f", or a seed name such as {seed}" if seed else "")
+
+
+def make_axis(name: str, values: list[Scalar], source: str, task: str = tasks.DEFAULT) -> Axis:
     fields = resolve_axis(name, source, task)
     if not values:
         raise QsnnError(f"{source}: grid axis '{name}' has no values (give e.g. {name}=2,3,4)")
@@ -129,7 +127,7 @@ def make_axis(name: str, values: list[Scalar], source: str, task: str = "smile")
     return Axis(name, fields, unique)
 
 
-def parse_grid_option(text: str, task: str = "smile") -> Axis:
+def parse_grid_option(text: str, task: str = tasks.DEFAULT) -> Axis:
     """``weight=2,3,4`` or ``state,error=6,8`` (values read as YAML scalars)."""
     source = f"--grid {text!r}"
     name, sep, raw = text.partition("=")
@@ -179,11 +177,10 @@ def _override(f: str, value: Scalar) -> str:
     return f"{f}={json.dumps(value)}"
 
 
-def _check_values(sweep: Sweep) -> None:
+def _check_values(sweep: Sweep, task: tasks.Task) -> None:
     """Validate every axis value on its own, so a bad value is named with its axis."""
-    set_fields = {parse_override(o)[0] for o in sweep.overrides}
-    seed_names = workload_kinds()[workload_task(sweep.workload, sweep.overrides)][1]
-    set_fields = {seed_names.get(k, k) for k in set_fields}
+    seed_names = task.seed_names
+    set_fields = {seed_names.get(k, k) for k in (parse_override(o)[0] for o in sweep.overrides)}
     for gname, axes in sweep.grids.items():
         for axis in axes:
             clash = set_fields & set(axis.fields)
@@ -203,20 +200,22 @@ def _check_values(sweep: Sweep) -> None:
                     ) from None
 
 
-def point_id(cfg: Any, values: dict[str, Scalar]) -> str:
-    """``w2a8g8e8_seed0``; axes beyond the four precisions add ``_field<value>``."""
+def point_id(task: tasks.Task, cfg: Any, values: dict[str, Scalar]) -> str:
+    """``<precision tag>_seed<seed>``; axes beyond the task's precision fields add
+    ``_<field><value>`` before the seed."""
     extra = "".join(
         f"_{f}{'null' if v is None else v}"
         for f, v in sorted(values.items())
-        if f not in PRECISION_FIELDS
+        if f not in task.precision_fields
     )
-    return f"{cfg.precision_tag}{extra}_seed{cfg.seed}"
+    return f"{task.precision_tag(cfg)}{extra}_seed{cfg.seed}"
 
 
 def expand(sweep: Sweep) -> list[Point]:
     """All points of all grids × trials, in order, each once (grids may overlap)."""
     base = load_workload(sweep.workload, sweep.overrides)
-    _check_values(sweep)
+    task = tasks.get(base.task)
+    _check_values(sweep, task)
     points: dict[str, Point] = {}
     grids = sweep.grids or {"single": []}
     for gname, axes in grids.items():
@@ -227,7 +226,7 @@ def expand(sweep: Sweep) -> list[Point]:
                 over = [_override(f, v) for f, v in values.items()]
                 over.append(f"seed={base.seed + trial}")
                 cfg = load_workload(sweep.workload, [*sweep.overrides, *over])
-                pid = point_id(cfg, values)
+                pid = point_id(task, cfg, values)
                 if pid in points:
                     if gname not in points[pid].grids:
                         points[pid].grids.append(gname)

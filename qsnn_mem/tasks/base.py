@@ -44,6 +44,9 @@ class Task:
     run: Callable[..., Any]
     summarize: Callable[[pd.DataFrame], dict[str, float]]
     layers: Callable[[Any], list[str]]
+    # A workload that runs in seconds with these overrides (the contract test runs every task).
+    example_workload: str = ""
+    example_overrides: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def precision_tag(self, cfg: Any) -> str:

@@ -6,6 +6,10 @@ from the actual traces, spikes, errors and gradients of the step. Layer ``convK`
 kernel, traces, refractory state, membrane, pooled spikes, its errors and the kernel gradient;
 ``convK_bias`` owns the bias; ``roK`` is the layer's fixed readout (weights ``readout``,
 feedback ``feedback``, its input activations ``input``, its outputs ``mem``, its error ``err``).
+
+Counting works on any device: counts are torch ops on the step's tensors where they live, and
+whatever meets the :class:`Geometry` (kept on the CPU) goes through ``.cpu()`` first
+(tests/test_device.py counts the same steps on two devices).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 :class:`DecolleTracer` is a step hook of :func:`qsnn_mem.train_decolle.run_window`: it counts
 each layer's step as it happens (docs/decolle.md, "Accounting") and keeps nothing but the
-counts and the last step's tensors (for ``tensors.csv``).
+counts and the last step's tensors (for ``tensors.csv``). It traces on the CPU and on CUDA
+alike, so ``device: auto`` keeps a GPU for a traced DECOLLE run.
 """
 
 from __future__ import annotations

@@ -54,4 +54,12 @@ TASK = Task(
     run=run,
     summarize=summarize,
     layers=lambda cfg: [f"conv{k + 1}" for k in range(len(cfg.channels))],
+    example_workload="workloads/decolle_quick.yaml",
+    example_overrides=(
+        "epochs=1",
+        "max_batches=2",
+        "generated.train_samples=20",
+        "generated.test_samples=8",
+        "validation_fraction=0",
+    ),
 )

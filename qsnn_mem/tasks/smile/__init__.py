@@ -54,4 +54,6 @@ TASK = Task(
     run=run,
     summarize=summarize,
     layers=lambda cfg: list(LAYERS),
+    example_workload="workloads/smile_quick.yaml",
+    example_overrides=("nb_epochs=3",),
 )

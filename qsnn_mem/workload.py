@@ -1,0 +1,59 @@
+"""Reading a workload YAML: its ``task`` field picks the schema from :mod:`qsnn_mem.tasks`;
+seed option names, ``--set`` overrides and data paths relative to the file are resolved here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import tasks
+from .config import canonical_keys
+from .schema import apply_overrides, read_yaml, validate
+
+
+def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> Any:
+    """Read a workload YAML, apply ``--set key=value`` overrides, and validate it against the
+    schema of its ``task`` (default :data:`qsnn_mem.tasks.DEFAULT`)."""
+    file = Path(path)
+    raw = read_yaml(file)
+    raw_over = apply_overrides({}, overrides or [])
+    task = _task(raw_over.get("task", raw.get("task", tasks.DEFAULT)), file)
+    data = canonical_keys(raw, str(file), task.seed_names)
+    data.setdefault("name", file.stem)
+    over = canonical_keys(raw_over, "--set", task.seed_names)
+    workload = validate(task.schema, _merge(data, over), str(file))
+    return _resolve_paths(workload, task.path_fields, file.parent, keep=set(over))
+
+
+def _task(name: Any, file: Path) -> tasks.Task:
+    # A list or mapping cannot name a task (and cannot be looked up): show it as text.
+    return tasks.get(name if isinstance(name, str) else str(name), f"{file}: field 'task'")
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``; nested mappings merge, so ``--set generated.rate=0.5``
+    changes that key only and keeps the file's other ``generated`` keys."""
+    out = dict(base)
+    for key, value in over.items():
+        old = out.get(key)
+        nested = isinstance(old, dict) and isinstance(value, dict)
+        out[key] = _merge(old, value) if nested else value
+    return out
+
+
+def _resolve_paths(
+    workload: BaseModel, fields: tuple[str, ...], folder: Path, keep: set[str]
+) -> BaseModel:
+    """Data paths in a YAML file are relative to that file's folder; paths given with --set
+    (``keep``) stay relative to the working directory."""
+    update = {
+        f: str(folder / value)
+        for f in fields
+        if f not in keep
+        and (value := getattr(workload, f)) != "generate"
+        and not Path(value).is_absolute()
+    }
+    return workload.model_copy(update=update) if update else workload
