@@ -27,6 +27,23 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Precision:
+    """A run's precision, computed once by its task and passed down: the configured bitwidths
+    (``None`` = float), their folder tag, and the bits each tensor of the trace vocabulary
+    occupies in memory (which may differ from the configured width: e.g. DECOLLE's shadow
+    weights live on the gradient grid). Tracers and reports read ``stored``; nothing re-reads
+    bit fields from the config."""
+
+    tag: str
+    configured: dict[str, int | None]
+    stored: dict[str, int]
+
+    def bits(self, tensor: str) -> int:
+        """Stored bits of a vocabulary tensor (``weight``, ``mem``, ...)."""
+        return self.stored[tensor]
+
+
+@dataclass(frozen=True)
 class Task:
     """One experiment. ``run(cfg, run_dir, *, trace_mode, infer, on_epoch, command)`` trains
     (and traces) a validated workload into ``run_dir``; ``summarize(metrics)`` turns a run's
@@ -44,6 +61,7 @@ class Task:
     run: Callable[..., Any]
     summarize: Callable[[pd.DataFrame], dict[str, float]]
     layers: Callable[[Any], list[str]]
+    precision: Callable[[Any], Precision] | None = None
     # A workload that runs in seconds with these overrides (the contract test runs every task).
     example_workload: str = ""
     example_overrides: tuple[str, ...] = ()
@@ -51,6 +69,8 @@ class Task:
 
     def precision_tag(self, cfg: Any) -> str:
         """The folder name of a precision setup, e.g. ``w2a8g8e8``."""
+        if self.precision is not None:
+            return self.precision(cfg).tag
         return str(cfg.precision_tag)
 
     def describe(self, folder: Path) -> str:
