@@ -13,8 +13,8 @@ import time
 
 import torch
 
-from qsnn_mem.decolle_config import DecolleWorkload
-from qsnn_mem.train_decolle import DecolleNet, pick_device, run_window
+from qsnn_mem.tasks.decolle.config import DecolleWorkload
+from qsnn_mem.tasks.decolle.train import DecolleNet, pick_device, run_window
 
 REFERENCE_S = (33.0, 73.0)
 

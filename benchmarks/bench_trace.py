@@ -16,13 +16,14 @@ import argparse
 import statistics
 import time
 
-from qsnn_mem.config import SmileWorkload
-from qsnn_mem.trace import SmileTracer
-from qsnn_mem.train import train
+from qsnn_mem.tasks.smile.config import SmileWorkload
+from qsnn_mem.tasks.smile.precision import precision
+from qsnn_mem.tasks.smile.tracer import SmileTracer
+from qsnn_mem.tasks.smile.train import train
 
 
 def timings(cfg: SmileWorkload, mode: str) -> dict[str, list[float]]:
-    tracer = SmileTracer(cfg, mode)
+    tracer = SmileTracer(cfg, precision(cfg), mode)
     times: dict[str, list[float]] = {"epoch": [], "counter": [], "on": [], "off": []}
     last = [time.perf_counter()]
 

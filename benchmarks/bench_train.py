@@ -20,8 +20,8 @@ import time
 
 import torch
 
-from qsnn_mem.config import SmileWorkload
-from qsnn_mem.train import train
+from qsnn_mem.tasks.smile.config import SmileWorkload
+from qsnn_mem.tasks.smile.train import train
 
 REFERENCE_EPOCH_S = 0.19
 

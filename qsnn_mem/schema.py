@@ -1,17 +1,36 @@
-"""YAML into pydantic models, with messages naming the file, field, value and what is allowed."""
+"""YAML into pydantic models, with messages naming the file, field, value and what is allowed;
+and what every workload schema shares (its base fields, bitwidth fields, seed option names)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import QsnnError
 
 M = TypeVar("M", bound=BaseModel)
+
+BitsField = int | None
+
+
+def bits_field(default: int | None, seed_name: str, what: str) -> Any:
+    """A bitwidth field (2-32 or null) whose description names the reference option."""
+    return Field(default, ge=2, le=32, description=f"{what} (seed: {seed_name}); null = float.")
+
+
+class WorkloadBase(BaseModel):
+    """Fields every workload has; unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    seed: int = Field(0, ge=0, description="Seeds data, initialisation, dropout and rounding.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="auto: CUDA when a GPU is present, else the CPU."
+    )
 
 
 def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
@@ -91,4 +110,18 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             target[part] = child
             target = child
         target[parts[-1]] = value
+    return out
+
+
+def canonical_keys(data: dict[str, Any], source: str, seed_names: dict[str, str]) -> dict[str, Any]:
+    """Map seed option names (``global_wb``) to field names (``weight_bits``)."""
+    out: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    for key, value in data.items():
+        name = seed_names.get(key, key)
+        if name in out:
+            raise QsnnError(
+                f"{source}: '{given[name]}' and '{key}' set the same field '{name}'; give one"
+            )
+        out[name], given[name] = value, key
     return out

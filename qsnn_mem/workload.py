@@ -10,8 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import tasks
-from .config import canonical_keys
-from .schema import apply_overrides, read_yaml, validate
+from .schema import apply_overrides, canonical_keys, read_yaml, validate
 
 
 def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> Any:

@@ -12,9 +12,9 @@ from collections import defaultdict
 import torch
 
 from qsnn_mem import quant
-from qsnn_mem.losses import van_rossum
-from qsnn_mem.models.smile import lif_params
-from qsnn_mem.neuron import LIFParams, LIFState, lif_step
+from qsnn_mem.tasks.smile.losses import van_rossum
+from qsnn_mem.tasks.smile.model import lif_params
+from qsnn_mem.tasks.smile.neuron import LIFParams, LIFState, lif_step
 
 
 def nz(x) -> int:

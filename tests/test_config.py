@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qsnn_mem.config import SEED_NAMES, SmileWorkload
 from qsnn_mem.errors import QsnnError
+from qsnn_mem.tasks.smile.config import SEED_NAMES, SmileWorkload
 from qsnn_mem.workload import load_workload
 
 # The first argument table of the reference README, with its defaults.

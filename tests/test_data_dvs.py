@@ -5,11 +5,11 @@ import struct
 import numpy as np
 import pytest
 
-from qsnn_mem.data.aedat import read_aedat2, read_aedat3
-from qsnn_mem.data.dvs_gesture import prepare_gesture, read_gesture_labels
-from qsnn_mem.data.dvs_poker import SUITS, prepare_poker
-from qsnn_mem.data.events import EventSet, load_events_npz, write_events_npz
 from qsnn_mem.errors import QsnnError
+from qsnn_mem.tasks.decolle.data.aedat import read_aedat2, read_aedat3
+from qsnn_mem.tasks.decolle.data.dvs_gesture import prepare_gesture, read_gesture_labels
+from qsnn_mem.tasks.decolle.data.dvs_poker import SUITS, prepare_poker
+from qsnn_mem.tasks.decolle.data.events import EventSet, load_events_npz, write_events_npz
 
 AEDAT3_HEADER = b"#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#!END-HEADER\r\n"
 AEDAT2_HEADER = b"#!AER-DAT2.0\r\n# This is a raw AE data file - do not edit\r\n"

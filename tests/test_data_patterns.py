@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qsnn_mem.data.patterns import poisson_input, smile_target
 from qsnn_mem.errors import QsnnError
+from qsnn_mem.tasks.smile.data import poisson_input, smile_target
 
 
 def test_poisson_input_shape_dtype_binary():

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qsnn_mem.decolle_config import DECOLLE_SEED_NAMES, DecolleWorkload
 from qsnn_mem.errors import QsnnError
+from qsnn_mem.tasks.decolle.config import DECOLLE_SEED_NAMES, DecolleWorkload
 from qsnn_mem.workload import load_workload
 
 # The second argument table of the seed README, with its defaults.

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from qsnn_mem import quant
-from qsnn_mem.decolle_config import DecolleWorkload
-from qsnn_mem.models.decolle import DecolleLayer, LayerState, lif_conv_step, local_gradients
-from qsnn_mem.train_decolle import DecolleNet, dense_batch
+from qsnn_mem.tasks.decolle.config import DecolleWorkload
+from qsnn_mem.tasks.decolle.model import DecolleLayer, LayerState, lif_conv_step, local_gradients
+from qsnn_mem.tasks.decolle.train import DecolleNet, dense_batch
 
 FLOAT = dict.fromkeys(
     ["weight_bits", "q_bits", "p_bits", "refrac_bits", "readout_bits", "grad_bits",
@@ -131,7 +131,7 @@ def test_dense_batch_window_downsampling_and_binarising():
 
 def test_compiled_gradient_quantizer_equals_the_specification():
     from qsnn_mem import quant
-    from qsnn_mem.models.decolle import quant_grad
+    from qsnn_mem.tasks.decolle.model import quant_grad
 
     x = torch.randn((16, 2, 7, 7), generator=torch.Generator().manual_seed(3)) * 3
     for rng_bits in (16, None):

@@ -3,20 +3,22 @@
 import itertools
 import json
 from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from qsnn_mem import quant
-from qsnn_mem.decolle_config import DecolleWorkload
+from qsnn_mem import quant, tasks
 from qsnn_mem.memory.accesses import ACCESS_COLUMNS, load_trace
-from qsnn_mem.trace import decolle_rules as rules
-from qsnn_mem.trace.decolle_tracer import DecolleTracer
+from qsnn_mem.tasks.decolle import counting as rules
+from qsnn_mem.tasks.decolle.config import DecolleWorkload
+from qsnn_mem.tasks.decolle.precision import precision
+from qsnn_mem.tasks.decolle.tracer import DecolleTracer
+from qsnn_mem.tasks.decolle.train import DecolleNet, run_window
 from qsnn_mem.trace.output import write_trace
 from qsnn_mem.trace.table import AccessTable
-from qsnn_mem.train_decolle import DecolleNet, run_window
 
 
 def synapses(c_in, h, w, c_out, k, pad):
@@ -39,7 +41,7 @@ def nz(x):
 def brute_force(cfg, records, weights, mode):
     """Count every access of the recorded steps with loops over samples, neurons, synapses."""
     t = AccessTable()
-    bits = rules.stored_bits(cfg)
+    bits = SimpleNamespace(**precision(cfg).stored)
     for phase, step, k, f, prev, lrn, w_before, w_after, fb, w_r in records:
         conv, bias, ro = f"conv{k + 1}", f"conv{k + 1}_bias", f"ro{k + 1}"
         owner = ("conv1", "input") if k == 0 else (f"conv{k}", "spk")
@@ -79,42 +81,42 @@ def brute_force(cfg, records, weights, mode):
             if step > cfg.burn_in:
                 a = f["a_q"][b].reshape(-1)
                 classes = w_r.shape[0]
-                add("forward", ro, "input", "write", "row", bits.input_act, 1, a.size, nz(a))
+                add("forward", ro, "input", "write", "row", bits.ro_input, 1, a.size, nz(a))
                 if mode == "event":
                     for i in np.flatnonzero(a):
-                        add("forward", ro, "input", "read", "elem", bits.input_act, 1, 1, 1)
+                        add("forward", ro, "input", "read", "elem", bits.ro_input, 1, 1, 1)
                         add("forward", ro, "readout", "read", "row", bits.readout, 1, classes,
                             nz(w_r[:, i]))  # fmt: skip
                 else:
-                    add("forward", ro, "input", "read", "row", bits.input_act, 1, a.size, nz(a))
+                    add("forward", ro, "input", "read", "row", bits.ro_input, 1, a.size, nz(a))
                     for i in range(a.size):
                         add("forward", ro, "readout", "read", "row", bits.readout, 1, classes,
                             nz(w_r[:, i]))  # fmt: skip
                 for op in ("write", "read"):
-                    add("forward", ro, "mem", op, "row", bits.output_act, 1, classes,
+                    add("forward", ro, "mem", op, "row", bits.ro_mem, 1, classes,
                         nz(f["r_out"][b]))  # fmt: skip
             if lrn is None:
                 continue
             e = lrn["e"][b]
             for op in ("write", "read"):
-                add("backward", ro, "err", op, "row", bits.error, 1, e.size, nz(e))
+                add("backward", ro, "err", op, "row", bits.ro_err, 1, e.size, nz(e))
             for c in range(e.size):
                 if mode == "dense" or e[c] != 0:
-                    add("backward", ro, "feedback", "read", "row", bits.readout, 1, fb.shape[1],
+                    add("backward", ro, "feedback", "read", "row", bits.feedback, 1, fb.shape[1],
                         nz(fb[c]))  # fmt: skip
             d = lrn["delta_a"][b]
             for op in ("write", "read"):
-                add("backward", conv, "err", op, "row", bits.error, 1, d.size, nz(d))
+                add("backward", conv, "err", op, "row", bits.err, 1, d.size, nz(d))
             add("backward", conv, "mem", "read", "row", bits.mem, 1, f["u"][b].size, nz(f["u"][b]))
             eu = lrn["e_u"][b]
-            add("backward", conv, "err", "write", "row", bits.error, 1, eu.size, nz(eu))
+            add("backward", conv, "err", "write", "row", bits.err, 1, eu.size, nz(eu))
             if mode == "dense":
-                add("backward", conv, "err", "read", "row", bits.error, 1, eu.size, nz(eu))
+                add("backward", conv, "err", "read", "row", bits.err, 1, eu.size, nz(eu))
             for opos in itertools.product(*map(range, eu.shape)):
                 if mode == "event" and eu[opos] == 0:
                     continue
                 if mode == "event":
-                    add("backward", conv, "err", "read", "elem", bits.error, 1, 1, 1)
+                    add("backward", conv, "err", "read", "elem", bits.err, 1, 1, 1)
                 col = [s for s in syn if s[1] == opos]
                 live = sum(f["p"][b][s[0]] != 0 for s in col)
                 add("backward", conv, "trace_p", "read", "col", bits.trace_p, 1, len(col), live)
@@ -163,7 +165,7 @@ def tiny_cfg():
 def test_counts_match_brute_force(mode, tmp_path):
     cfg = tiny_cfg()
     net = DecolleNet(cfg, (2, 6, 6), 3, torch.device("cpu"))
-    tracer = DecolleTracer(cfg, mode)
+    tracer = DecolleTracer(cfg, precision(cfg), mode)
     tracer.bind(net)
     records, prev = [], {}
     g = cfg.grad_bits
@@ -205,6 +207,11 @@ def test_counts_match_brute_force(mode, tmp_path):
     write_trace(tmp_path, tracer)
     assert list(pd.read_csv(tmp_path / "accesses.csv").columns) == list(ACCESS_COLUMNS)
     assert json.loads((tmp_path / "trace.json").read_text())["format_version"] == 2
+    ten = pd.read_csv(tmp_path / "tensors.csv")
+    bits = dict(zip(ten.layer + "." + ten.tensor, ten.bits, strict=True))
+    assert (bits["conv1.weight"], bits["conv1.mem"], bits["ro1.mem"], bits["ro1.input"]) == (
+        10, 9, 6, 7,
+    )  # fmt: skip
     load_trace(tmp_path)  # the estimator accepts it
 
 
@@ -220,7 +227,18 @@ def test_conv_geometry_by_hand():
     assert nnz[0].tolist() == [[1, 1, 0], [1, 1, 0], [0, 0, 0]]
 
 
-def test_stored_bits():
-    bits = rules.stored_bits(DecolleWorkload())
-    assert (bits.weight, bits.trace_q, bits.trace_p, bits.refrac, bits.mem) == (10, 11, 13, 3, 9)
-    assert rules.stored_bits(DecolleWorkload(mem_clamp=1)).mem == 6
+def test_precision_stored_bits():
+    p = precision(DecolleWorkload())
+    assert p.tag == "w8u6p12q10r2s6a6sig6e6g10" == DecolleWorkload().precision_tag
+    assert list(p.configured) == list(tasks.get("decolle").precision_fields)
+    assert p.stored == {
+        "weight": 10, "trace_q": 11, "trace_p": 13, "refrac": 3, "mem": 9, "spk": 1,
+        "input": 1, "err": 6, "grad": 10, "readout": 6, "feedback": 6, "ro_input": 7,
+        "ro_mem": 6, "ro_err": 6,
+    }  # fmt: skip
+    assert precision(DecolleWorkload(mem_clamp=1)).bits("mem") == 6
+    assert precision(DecolleWorkload(weight_bits=12)).bits("weight") == 12  # max(wb, gb)
+    floats = precision(DecolleWorkload(grad_bits=None, mem_bits=None, q_bits=None))
+    assert floats.tag.startswith("w8uf") and floats.tag.endswith("gf")
+    assert floats.configured["grad_bits"] is None
+    assert (floats.bits("weight"), floats.bits("mem"), floats.bits("trace_q")) == (32, 32, 32)

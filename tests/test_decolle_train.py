@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from qsnn_mem.cli import main
-from qsnn_mem.data.events import EventSet, write_events_npz
 from qsnn_mem.errors import QsnnError
-from qsnn_mem.train_decolle import load_data, train_decolle
+from qsnn_mem.tasks.decolle.data.events import EventSet, write_events_npz
+from qsnn_mem.tasks.decolle.train import load_data, train_decolle
 from qsnn_mem.workload import load_workload
 from tests.test_data_dvs import make_gesture_folder
 
@@ -39,6 +39,9 @@ def test_cli_trace_and_estimate(tmp_path):
     kernels = tensors[tensors.kernel]
     assert set(kernels.layer) == {"conv1", "conv2", "conv3"} and set(kernels.tensor) == {"weight"}
     assert (kernels.unrolled_nonzero > kernels.nonzero).all()
+    precision = json.loads((run / "run.json").read_text())["precision"]
+    assert precision["tag"] == meta["precision"] == "w8u6p12q10r2s6a6sig6e6g10"
+    assert set(tensors[tensors.tensor == "weight"].bits) == {precision["stored"]["weight"]} == {10}
     assert {
         "trace_p",
         "trace_q",

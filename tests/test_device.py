@@ -17,12 +17,13 @@ import torch
 from torch.utils._pytree import tree_leaves, tree_map_only
 
 from qsnn_mem.cli import main
-from qsnn_mem.config import SmileWorkload
-from qsnn_mem.decolle_config import DecolleWorkload
-from qsnn_mem.trace.decolle_tracer import DecolleTracer
-from qsnn_mem.train import pick_device
-from qsnn_mem.train_decolle import DecolleNet, run_window
-from qsnn_mem.train_decolle import pick_device as pick_decolle_device
+from qsnn_mem.tasks.decolle.config import DecolleWorkload
+from qsnn_mem.tasks.decolle.precision import precision
+from qsnn_mem.tasks.decolle.tracer import DecolleTracer
+from qsnn_mem.tasks.decolle.train import DecolleNet, run_window
+from qsnn_mem.tasks.decolle.train import pick_device as pick_decolle_device
+from qsnn_mem.tasks.smile.config import SmileWorkload
+from qsnn_mem.tasks.smile.train import pick_device
 
 README = ["trace", "workloads/smile_quick.yaml", "-q", "--set", "nb_epochs=3"]  # its first job
 TRACE_FILES = ("accesses.csv", "tensors.csv", "trace.json", "run.json")
@@ -165,7 +166,7 @@ def test_decolle_counts_do_not_depend_on_the_device(device, move, mode):
         train_steps=6, burn_in=2, batch_size=2, weight_mult=2e-2, seed=3,
     )  # fmt: skip
     net = DecolleNet(cfg, (2, 6, 6), 3, torch.device(device))
-    here, there = DecolleTracer(cfg, mode), DecolleTracer(cfg, mode)
+    here, there = (DecolleTracer(cfg, precision(cfg), mode) for _ in range(2))
     here.bind(net)
     there.bind(MovedNet(net, move))
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from qsnn_mem.losses import exp_filter, van_rossum
-from qsnn_mem.models.smile_kernels import van_rossum_grad
+from qsnn_mem.tasks.smile.losses import exp_filter, van_rossum, van_rossum_grad
 
 
 def test_filter_by_hand():

@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from qsnn_mem.models import smile_kernels as kernels
-from qsnn_mem.neuron import LIFParams, LIFState, lif_step
+from qsnn_mem.tasks.smile import kernels
+from qsnn_mem.tasks.smile.neuron import LIFParams, LIFState, lif_step
 
 H = [1.0, 0.0, 0.0, 0.0, 0.0]
 

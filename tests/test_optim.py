@@ -2,7 +2,7 @@
 
 import torch
 
-from qsnn_mem.optim import Adamax
+from qsnn_mem.tasks.smile.optim import Adamax
 
 
 def test_fused_adamax_equals_torch():

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qsnn_mem import quant
-from qsnn_mem.models import smile_kernels as kernels
+from qsnn_mem import quant_kernels as kernels
 
 bits_st = st.integers(min_value=2, max_value=16)
 values_st = st.lists(

@@ -4,8 +4,8 @@ plain float implementation written independently here."""
 import pytest
 import torch
 
-from qsnn_mem.config import SmileWorkload
-from qsnn_mem.models.smile import SmileNet
+from qsnn_mem.tasks.smile.config import SmileWorkload
+from qsnn_mem.tasks.smile.model import SmileNet
 
 SMALL = dict(nb_inputs=30, nb_hidden=20, nb_outputs=12, nb_steps=40)
 FLOAT = dict(weight_bits=None, state_bits=None, grad_bits=None, error_bits=None)

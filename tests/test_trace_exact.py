@@ -6,12 +6,13 @@ import pytest
 import torch
 
 from qsnn_mem import quant
-from qsnn_mem.config import SmileWorkload
-from qsnn_mem.models.smile import SmileNet
-from qsnn_mem.optim import Adamax
-from qsnn_mem.trace import SmileTracer
-from qsnn_mem.trace import smile_rules as rules
-from qsnn_mem.trace.table import STORED_FLOAT_BITS
+from qsnn_mem.contract import STORED_FLOAT_BITS
+from qsnn_mem.tasks.smile import counting as rules
+from qsnn_mem.tasks.smile.config import SmileWorkload
+from qsnn_mem.tasks.smile.model import SmileNet
+from qsnn_mem.tasks.smile.optim import Adamax
+from qsnn_mem.tasks.smile.precision import precision
+from qsnn_mem.tasks.smile.tracer import SmileTracer
 
 from .brute_force import brute_force_epoch, brute_force_inference
 
@@ -60,7 +61,7 @@ def trace_and_count(mode, seed, extra):
     cfg, x, target = small_case(seed, **extra)
     net = SmileNet(cfg, torch.device("cpu"), "fused")
     opt = Adamax(net.weights, lr=cfg.lr, stored=net.stored_forms())
-    tracer = SmileTracer(cfg, mode)
+    tracer = SmileTracer(cfg, precision(cfg), mode)
     brute = {}
     saw_spikes = saw_updates = False
     idle_steps = 0
@@ -112,8 +113,9 @@ def test_row_gathers_skip_steps_without_errors(monkeypatch):
         idle = steps - int(rec.error.ne(0).any(1).sum())
         n = idle * n_in
         table.add(
-            "train", "backward", rules.layer_name(k), "weight", "read", "row", bits.weight, n,
-            n * rec.weight.shape[1], idle * rec.weight_nonzero, traversal="row",
+            "train", "backward", rules.layer_name(k), "weight", "read", "row",
+            bits.bits("weight"), n, n * rec.weight.shape[1], idle * rec.weight_nonzero,
+            traversal="row",
         )  # fmt: skip
 
     seed, extra = CASES[0]
@@ -140,7 +142,7 @@ def test_hand_worked_layer():
     with torch.no_grad():
         net.weights[0].copy_(torch.tensor([[0.5, 0.0], [0.5, 0.5], [0.0, 0.0]]))
     x = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    tracer = SmileTracer(cfg, "event")
+    tracer = SmileTracer(cfg, precision(cfg), "event")
     tracer.trace_inference(net, x)
     rows = {(*r[:6], r[7]): r[8:] for r in tracer.table.rows()}  # all traversal "any"
     assert {r[6] for r in tracer.table.rows()} == {"any"}

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-from qsnn_mem.config import SmileWorkload
-from qsnn_mem.data.patterns import poisson_input
-from qsnn_mem.data.smile_data import smile_input
-from qsnn_mem.train import train
+from qsnn_mem.tasks.smile.config import SmileWorkload
+from qsnn_mem.tasks.smile.data import poisson_input, smile_input
+from qsnn_mem.tasks.smile.train import train
 from qsnn_mem.workload import load_workload
 
 SMALL = dict(nb_inputs=100, nb_hidden=60, nb_outputs=40, nb_steps=60)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..data import prepare_gesture, prepare_poker
+from ..tasks.decolle.data import prepare_gesture, prepare_poker
 from .app import app
 from .common import QuietOption, console, progress_bar
 

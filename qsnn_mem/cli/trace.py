@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from .. import tasks
 from ..errors import QsnnError
-from ..io import ensure_dir
-from ..runs import default_run_dir, load_weights
+from ..run_folder import default_run_dir
 from ..workload import load_workload
 from .app import app
 from .common import Mode, ModeOption, OutOption, QuietOption, SetOption, console
@@ -43,12 +43,16 @@ def trace_command(
     cfg = load_workload(workload, set_ or [])
     command = shlex.join(["qsnn-mem", *sys.argv[1:]])
     if phase is Phase.infer:
-        if cfg.task != "smile":
-            raise QsnnError(f"--phase infer is available for smile workloads only, not {cfg.task}")
+        trace_saved_weights = tasks.get(cfg.task).trace_saved_weights
+        if trace_saved_weights is None:
+            raise QsnnError(
+                f"--phase infer (one traced inference with saved weights) is not available for "
+                f"{cfg.task} workloads; use --phase both (train, then one inference)"
+            )
         if weights is None:
             raise QsnnError("--phase infer needs --weights RUN (a run folder or its weights.npz)")
         run_dir = out or default_run_dir(cfg).with_name(default_run_dir(cfg).name + "_infer")
-        trace_inference_only(cfg, mode.value, weights, run_dir)
+        trace_saved_weights(cfg, weights, run_dir, trace_mode=mode.value, command=command)
         console.print(f"traced one inference of {weights}; wrote {run_dir}")
         return
     if weights is not None:
@@ -58,24 +62,3 @@ def trace_command(
         cfg, run_dir, quiet, trace_mode=mode.value, infer=phase is Phase.both, command=command
     )
     report_finish(result, run_dir)
-
-
-def trace_inference_only(cfg, mode: str, weights: Path, run_dir: Path) -> None:
-    """One inference of the smile network with saved weights, counted."""
-    import torch
-
-    from ..data.smile_data import smile_input
-    from ..models.smile import SmileNet
-    from ..trace import SmileTracer
-    from ..trace.output import write_trace
-
-    loaded = load_weights(weights, cfg)
-    ensure_dir(run_dir)
-    net = SmileNet(cfg, torch.device("cpu"), "fused")
-    with torch.no_grad():
-        for w, (shadow, _) in zip(net.weights, loaded, strict=True):
-            w.copy_(torch.from_numpy(shadow))
-        net.scales = [scale for _, scale in loaded]
-    tracer = SmileTracer(cfg, mode)
-    tracer.trace_inference(net, torch.from_numpy(smile_input(cfg)))
-    write_trace(run_dir, tracer, extra={"weights": str(weights), "command": shlex.join(sys.argv)})

@@ -11,7 +11,8 @@ import pandas as pd
 import typer
 
 from .. import tasks
-from ..runs import default_run_dir
+from ..run_folder import default_run_dir
+from ..runner import run_workload
 from ..workload import load_workload
 from .app import app
 from .common import OutOption, QuietOption, SetOption, console, progress_bar
@@ -34,8 +35,6 @@ def train_command(
 
 def run_with_progress(cfg, run_dir: Path, quiet: bool, **kwargs):
     """:func:`run_workload` with a progress bar (epoch, loss, ETA)."""
-    from ..runner import run_workload  # torch loads only for the commands that train
-
     with progress_bar(quiet) as bar:
         task = bar.add_task(f"{cfg.name} {cfg.precision_tag}", total=cfg.nb_epochs, status="")
 

@@ -1,19 +1,6 @@
-"""Data for the workloads: generated ISCAS patterns, safe loading of user arrays, DVS readers."""
+"""Safe loading of user arrays. (The smile task's patterns are in :mod:`qsnn_mem.tasks.smile.data`,
+DECOLLE's DVS readers and event files in :mod:`qsnn_mem.tasks.decolle.data`.)"""
 
-from .dvs_gesture import prepare_gesture
-from .dvs_poker import prepare_poker
-from .events import EventSet, PrepareSummary, load_events_npz, write_events_npz
 from .files import load_array
-from .patterns import poisson_input, smile_target
 
-__all__ = [
-    "EventSet",
-    "PrepareSummary",
-    "load_array",
-    "load_events_npz",
-    "poisson_input",
-    "prepare_gesture",
-    "prepare_poker",
-    "smile_target",
-    "write_events_npz",
-]
+__all__ = ["load_array"]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import tasks
+from .. import runner, tasks
 from ..errors import QsnnError
 from ..io import write_json
 from ..schema import validate
@@ -97,14 +97,12 @@ def run_point(job: Job) -> Outcome:
     """Train and trace one point; every error becomes a ``failed`` outcome, never a raise."""
     start = time.perf_counter()
     try:
-        from ..runner import run_workload  # torch: loaded in workers, not where sweeps plan
-
         _limit_threads(job.threads)
         cfg = validate(tasks.get(job.task).schema, job.config, f"point {job.id}")
         folder = Path(job.folder)
         if folder.is_dir():
             _clean(folder)
-        result = run_workload(cfg, folder, trace_mode=job.trace_mode, command=job.command)
+        result = runner.run_workload(cfg, folder, trace_mode=job.trace_mode, command=job.command)
         wall = time.perf_counter() - start
         if result.interrupted:
             return Outcome(job.id, "interrupted", wall, "stopped by an interrupt")

@@ -62,6 +62,10 @@ class Task:
     summarize: Callable[[pd.DataFrame], dict[str, float]]
     layers: Callable[[Any], list[str]]
     precision: Callable[[Any], Precision] | None = None
+    # ``trace_saved_weights(cfg, weights, run_dir, *, trace_mode, command)``: one traced
+    # inference with the weights of an earlier run (``qsnn-mem trace --phase infer``); None
+    # where the task cannot (the CLI then says so).
+    trace_saved_weights: Callable[..., Any] | None = None
     # A workload that runs in seconds with these overrides (the contract test runs every task).
     example_workload: str = ""
     example_overrides: tuple[str, ...] = ()

@@ -1,6 +1,6 @@
-"""Counting what a digital neuromorphic accelerator reads and writes to run the networks."""
+"""What the tracers share: the access table they count into (owned by :mod:`qsnn_mem.contract`)
+and the writing of a tracer's trace folder. Each task's tracer lives with its task."""
 
 from .table import AccessTable
-from .tracer import SmileTracer
 
-__all__ = ["AccessTable", "SmileTracer"]
+__all__ = ["AccessTable"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..contract import write_trace as write_files
-from .tracer import SmileTracer
 
 
-def write_trace(run_dir: Path, tracer: SmileTracer, final_weights=None, extra=None) -> None:
-    """Write the trace files of a smile or DECOLLE tracer (they share this interface)."""
+def write_trace(run_dir: Path, tracer: Any, final_weights=None, extra=None) -> None:
+    """Write the trace files of a task's tracer: every tracer has ``cfg``, ``mode``,
+    ``accesses()``, ``tensors(final_weights)``, ``normalisers()`` and ``workload_metrics()``."""
     meta = {
         "workload": tracer.cfg.name,
         "task": tracer.cfg.task,

@@ -8,13 +8,15 @@ from typing import Any
 
 import pandas as pd
 
-from ...decolle_config import DECOLLE_SEED_NAMES, DecolleWorkload
 from ..base import Metric, Task
+from .config import DECOLLE_SEED_NAMES, DecolleWorkload
+from .precision import PRECISION_FIELDS, precision
 
 
 def run(cfg, run_dir, **options) -> Any:
-    # Training needs torch; imported when a run starts (see the smile task).
-    from ...decolle_run import run_decolle
+    # Training needs torch; imported when a run starts so that sweep planning, reports and the
+    # estimator (which import the registry) stay torch-free.
+    from .run import run_decolle
 
     return run_decolle(cfg, run_dir, **options)
 
@@ -33,10 +35,6 @@ def summarize(metrics: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-PRECISION_FIELDS = (
-    "weight_bits", "mem_bits", "p_bits", "q_bits", "refrac_bits", "readout_bits",
-    "act_bits", "sig_bits", "error_bits", "grad_bits",
-)  # fmt: skip
 AXIS_ALIASES = {
     "weight": "weight_bits", "state": "mem_bits", "error": "error_bits",
     "grad": "grad_bits", "rng": "rng_bits",
@@ -54,6 +52,7 @@ TASK = Task(
     run=run,
     summarize=summarize,
     layers=lambda cfg: [f"conv{k + 1}" for k in range(len(cfg.channels))],
+    precision=precision,
     example_workload="workloads/decolle_quick.yaml",
     example_overrides=(
         "epochs=1",

@@ -8,18 +8,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...config import SEED_NAMES, SmileWorkload
 from ..base import Metric, Task
+from .config import SEED_NAMES, SmileWorkload
+from .precision import PRECISION_FIELDS, precision
 
 LAYERS = ("fc1", "fc2")
 
 
+# Training needs torch and numba: run.py is imported when a run starts, so that sweep planning,
+# reports and the estimator (which read TASK) stay torch-free.
 def run(cfg, run_dir, **options) -> Any:
-    # Training needs torch; imported when a run starts so that sweep planning, reports and the
-    # estimator stay torch-free.
-    from ...runner import run_smile
+    from .run import run as run_smile
 
     return run_smile(cfg, run_dir, **options)
+
+
+def trace_saved_weights(cfg, weights, run_dir, **options) -> Any:
+    from .run import trace_saved_weights as trace
+
+    return trace(cfg, weights, run_dir, **options)
 
 
 def summarize(metrics: pd.DataFrame) -> dict[str, float]:
@@ -36,7 +43,6 @@ def summarize(metrics: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-PRECISION_FIELDS = ("weight_bits", "state_bits", "grad_bits", "error_bits")  # fmt: skip
 AXIS_ALIASES = {
     "weight": "weight_bits", "state": "state_bits", "error": "error_bits",
     "grad": "grad_bits", "rng": "rng_bits",
@@ -54,6 +60,8 @@ TASK = Task(
     run=run,
     summarize=summarize,
     layers=lambda cfg: list(LAYERS),
+    precision=precision,
+    trace_saved_weights=trace_saved_weights,
     example_workload="workloads/smile_quick.yaml",
     example_overrides=("nb_epochs=3",),
 )

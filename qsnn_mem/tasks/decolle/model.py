@@ -16,13 +16,13 @@ import torch
 import torch.nn.functional as F
 from torch.nn.grad import conv2d_weight
 
-from .. import quant
-from ..decolle_config import DecolleWorkload
-from ..quant import Bits
-from .smile_kernels import quant_grad as quant_grad_kernel
+from ... import quant
+from ...quant import Bits
+from ...quant_kernels import quant_grad as quant_grad_kernel
+from .config import DecolleWorkload
 
 
-class Precision(NamedTuple):
+class QuantBits(NamedTuple):  # the bitwidth of each quantizer of a layer (None = float)
     weight: Bits
     q: Bits
     p: Bits
@@ -36,8 +36,8 @@ class Precision(NamedTuple):
     rng: Bits
 
 
-def precision(cfg: DecolleWorkload) -> Precision:
-    return Precision(
+def quant_bits(cfg: DecolleWorkload) -> QuantBits:
+    return QuantBits(
         cfg.weight_bits, cfg.q_bits, cfg.p_bits, cfg.refrac_bits, cfg.readout_bits,
         cfg.grad_bits, cfg.error_bits, cfg.mem_bits, cfg.act_bits, cfg.sig_bits, cfg.rng_bits,
     )  # fmt: skip
@@ -82,7 +82,7 @@ def quant_mem(u: torch.Tensor, bits: Bits, clamp: float) -> torch.Tensor:
 
 def lif_conv_step(
     s_in: torch.Tensor, state: LayerState, w_hat: torch.Tensor, b_hat: torch.Tensor,
-    dyn: Dynamics, bits: Precision,
+    dyn: Dynamics, bits: QuantBits,
 ) -> tuple[torch.Tensor, torch.Tensor, LayerState]:  # fmt: skip
     """One step of a LIF conv layer: returns (spikes S, membrane U, new state)."""
     r = quant.quant01(state.r / dyn.r_scale, bits.refrac) * dyn.r_scale
@@ -144,7 +144,7 @@ def local_gradients(
     feedback: torch.Tensor,
     w: torch.Tensor,
     dyn: Dynamics,
-    bits: Precision,
+    bits: QuantBits,
     l1: float,
     l2: float,
 ) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -221,7 +221,7 @@ class DecolleLayer:
         if h_out < pool or w_out < pool:
             raise ValueError(f"layer {k + 1}: input {h}x{w} is too small for the conv and pool")
         self.name = f"conv{k + 1}"
-        self.cfg, self.bits, self.device = cfg, precision(cfg), device
+        self.cfg, self.bits, self.device = cfg, quant_bits(cfg), device
         self.in_shape, self.conv_shape = in_shape, (c_out, h_out, w_out)
         self.out_shape = (c_out, h_out // pool, w_out // pool)
         self.dyn = self._dynamics(cfg, in_shape, pool, gen, device)

@@ -2,12 +2,15 @@
 
 The folder holds ``metrics.csv`` (loss and per-layer accuracy per epoch), ``weights.npz``,
 ``run.json`` and, when traced, ``accesses.csv``, ``tensors.csv``, ``trace.json`` and
-``neurobench.json`` in the format of the smile trace (docs/accounting.md).
+``neurobench.json`` in the format of the smile trace (docs/accounting.md). ``run.json`` records
+the run's precision under ``precision``: ``tag``, ``configured`` (the ten bit fields) and
+``stored`` (the bits each tensor occupies in memory, :mod:`.precision`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,24 +18,26 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import quant
-from .decolle_config import DecolleWorkload
-from .io import atomic_path, ensure_dir, write_csv, write_json
-from .runs import git_commit, versions
-from .trace.decolle_tracer import DecolleTracer
-from .trace.output import write_trace
-from .train_decolle import DecolleResult, dense_batch, run_window, train_decolle
+from ... import quant
+from ...io import atomic_path, ensure_dir, write_csv, write_json
+from ...run_folder import git_commit, versions
+from ...trace.output import write_trace
+from ..base import Precision
+from .config import DecolleWorkload
+from .precision import precision as precision_of
+from .tracer import DecolleTracer
+from .train import DecolleResult, dense_batch, run_window, train_decolle
 
 
-def write_weights(path: Path, result: DecolleResult) -> None:
+def write_weights(path: Path, result: DecolleResult, precision: Precision) -> None:
     """Shadow weights (units of weight_mult), their stored integer codes, readouts, taus."""
-    cfg = result.cfg
+    cfg, wb = result.cfg, precision.configured["weight_bits"]
     arrays: dict[str, np.ndarray] = {"weight_mult": np.array(cfg.weight_mult)}
     for k, layer in enumerate(result.net.layers, start=1):
         for key, value in (("w", layer.w), ("b", layer.b)):
             arrays[f"conv{k}_{key}_shadow"] = value.cpu().numpy()
-            if cfg.weight_bits is not None:
-                code = quant.to_int(quant.quantize(value.cpu(), cfg.weight_bits), cfg.weight_bits)
+            if wb is not None:
+                code = quant.to_int(quant.quantize(value.cpu(), wb), wb)
                 arrays[f"conv{k}_{key}_code"] = code.numpy().astype(np.int32)
         arrays[f"ro{k}_readout"] = layer.w_r.cpu().numpy()
         arrays[f"ro{k}_feedback"] = layer.feedback.cpu().numpy()
@@ -42,16 +47,17 @@ def write_weights(path: Path, result: DecolleResult) -> None:
         np.savez_compressed(fh, **arrays)
 
 
-def write_run(run_dir: Path, result: DecolleResult, command: str) -> None:
+def write_run(run_dir: Path, result: DecolleResult, precision: Precision, command: str) -> None:
     ensure_dir(run_dir)
     write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
-    write_weights(run_dir / "weights.npz", result)
+    write_weights(run_dir / "weights.npz", result, precision)
     tested = [m for m in result.metrics if "test_acc1" in m]
     last_layer = f"test_acc{len(result.net.layers)}"
     info = {
         "command": command,
         "config": result.cfg.model_dump(mode="json"),
         "seed": result.cfg.seed,
+        "precision": asdict(precision),
         "device": str(result.net.device),
         "epochs_done": len(result.metrics),
         "interrupted": result.interrupted,
@@ -92,7 +98,8 @@ def run_decolle(
 ) -> DecolleResult:
     """Train ``cfg`` into ``run_dir``; with ``trace_mode`` count every access of training and
     of one test batch after it. ``on_epoch(result, row)`` is called after every epoch."""
-    tracer = DecolleTracer(cfg, trace_mode) if trace_mode is not None else None
+    precision = precision_of(cfg)
+    tracer = DecolleTracer(cfg, precision, trace_mode) if trace_mode is not None else None
     ensure_dir(run_dir)  # fail before training, not after
 
     def hook(result: DecolleResult, row: dict) -> None:
@@ -111,7 +118,7 @@ def run_decolle(
     )
     if tracer is not None and infer and result.metrics:
         trace_inference(result, tracer)
-    write_run(run_dir, result, command)
+    write_run(run_dir, result, precision, command)
     if tracer is not None and tracer.train_samples:
         write_trace(run_dir, tracer, extra={"command": command})
     return result

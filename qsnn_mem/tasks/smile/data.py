@@ -1,14 +1,17 @@
-"""Generated input and target patterns of the ISCAS "smile" task, deterministic from a seed.
+"""Input and target rasters of the ISCAS "smile" task: generated deterministically from a seed
+(:func:`poisson_input`, :func:`smile_target`) or read from the user's files.
 
-Both functions return float32 arrays of 0/1 with **rows = time steps**, the layout the training
-loop consumes directly (the reference stored its input as (neuron, time) and transposed it).
+Every raster is a float32 array of 0/1 with **rows = time steps**, the layout the training loop
+consumes directly (the reference stored its input as (neuron, time) and transposed it).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..errors import QsnnError
+from ...data.files import load_array
+from ...errors import QsnnError
+from .config import SmileWorkload
 
 
 def _check_positive(name: str, value: int) -> None:
@@ -96,3 +99,27 @@ def smile_target(
     drawing = _smiley(nb_steps, nb_outputs)
     mask = np.random.default_rng(seed).random(drawing.shape) < keep
     return (drawing & mask).astype(np.float32)
+
+
+def smile_input(cfg: SmileWorkload) -> np.ndarray:
+    """(nb_steps, nb_inputs) binary raster; a file may hold it as (nb_inputs, nb_steps) too."""
+    if cfg.input == "generate":
+        return poisson_input(cfg.nb_inputs, cfg.nb_steps, seed=cfg.seed)
+    array = load_array(cfg.input, name="input", binary=True)
+    if array.shape == (cfg.nb_inputs, cfg.nb_steps):  # the reference's orientation
+        return np.ascontiguousarray(array.T)
+    if array.shape == (cfg.nb_steps, cfg.nb_inputs):
+        return array
+    raise QsnnError(
+        f"{cfg.input}: input has shape {array.shape}, expected (nb_inputs, nb_steps) = "
+        f"({cfg.nb_inputs}, {cfg.nb_steps}) or its transpose"
+    )
+
+
+def smile_target_raster(cfg: SmileWorkload) -> np.ndarray:
+    """(nb_steps, nb_outputs) binary raster: rows are time steps, columns output neurons."""
+    if cfg.target == "generate":
+        return smile_target(cfg.nb_steps, cfg.nb_outputs, keep=cfg.target_keep, seed=cfg.seed)
+    return load_array(
+        cfg.target, name="target", expect_shape=(cfg.nb_steps, cfg.nb_outputs), binary=True
+    )

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import QsnnError
-from ..io import ensure_dir
+from ....errors import QsnnError
+from ....io import ensure_dir
 from .aedat import Events, read_aedat2
 from .events import (
     EventSet,
@@ -92,7 +92,7 @@ def prepare_poker(
 ) -> PrepareSummary:
     """Read the four suit recordings in ``raw_dir``; write ``poker_{train,test}.npz``.
 
-    ``on_error`` and ``progress`` as in :func:`qsnn_mem.data.dvs_gesture.prepare_gesture`.
+    ``on_error`` and ``progress`` as in :func:`.dvs_gesture.prepare_gesture`.
     """
     check_on_error(on_error)
     if isinstance(window_ms, bool) or not isinstance(window_ms, int) or window_ms < 1:

@@ -1,77 +1,23 @@
-"""Fused CPU kernels for the smile network: event-driven layers, BPTT, WAGE quantizers.
+"""Fused CPU kernels of the smile network: event-driven LIF layers and their BPTT, the weight
+gradient accumulation and the error sent down.
 
-They compute what :mod:`.smile_reference` computes under torch autograd, in float32 and in the
-same order of operations, so quantized runs agree bit for bit (float runs to rounding: the
-event-driven sums add rows in another order than a BLAS product). One compiled loop replaces
-thousands of small tensor operations per epoch. A ``qstep``/``estep``/``rstep`` of 0 means the
-value is not quantized.
+They compute what :mod:`.reference` computes under torch autograd (the LIF step of
+:mod:`.neuron`), in float32 and in the same order of operations, so quantized runs agree bit for
+bit (float runs to rounding: the event-driven sums add rows in another order than a BLAS
+product). One compiled loop replaces thousands of small tensor operations per epoch. The
+quantizers are those of :mod:`qsnn_mem.quant_kernels`; a ``qstep``/``estep`` of 0 means the value
+is not quantized.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
+from ...quant_kernels import quant_value, shift
+
 INSIDE_V, INSIDE_SYN, INSIDE_MEM = 1, 2, 4  # flag bits: value was not clipped by its quantizer
 F32 = np.float32
-F64 = np.float64
-
-
-@njit(cache=True, inline="always")
-def _quant(x, qstep):
-    """quant.quantize of one value, and whether it was inside the clip range. ``qstep`` is a
-    power of two, so multiplying by its reciprocal is exact (and cheaper than dividing)."""
-    if qstep == 0.0:
-        return x, True
-    lim = F32(1.0) - F32(1.0) / qstep
-    inside = (x >= -lim) & (x <= lim)
-    xc = min(max(x, -lim), lim)
-    return F32(np.rint(xc * qstep)) * (F32(1.0) / qstep), inside
-
-
-@njit(cache=True, inline="always")
-def _code(x, qstep):
-    """The integer code of quant.quantize(x) as a float (``x`` itself when not quantized)."""
-    if qstep == 0.0:
-        return x
-    lim = F32(1.0) - F32(1.0) / qstep
-    return F32(np.rint(min(max(x, -lim), lim) * qstep))
-
-
-@njit(cache=True, inline="always")
-def _shift(peak):
-    """Nearest power of two of ``peak`` (1 for 0), as quant.shift."""
-    return F32(1.0) if peak == 0.0 else F32(2.0 ** np.rint(math.log2(peak)))
-
-
-@njit(cache=True, nogil=True)
-def clip_(w, bound):
-    """Clamp ``w`` to ``[-bound, bound]`` in place."""
-    b = F32(bound)
-    flat = w.ravel()
-    for k in range(flat.size):
-        flat[k] = min(max(flat[k], -b), b)
-
-
-@njit(cache=True, nogil=True)
-def quantize_weight(w, qstep, scale):
-    """``quantize(w, bits) / scale``, its non-zeros in total, per row and per column."""
-    out = np.empty_like(w)
-    inv_s, q = F32(1.0) / F32(scale), F32(qstep)
-    row_nnz = np.zeros(w.shape[0], np.int64)
-    col_nnz = np.zeros(w.shape[1], np.int64)
-    for i in range(w.shape[0]):
-        count = 0
-        for j in range(w.shape[1]):
-            v = _quant(w[i, j], q)[0] * inv_s
-            out[i, j] = v
-            nonzero = v != 0.0
-            count += nonzero
-            col_nnz[j] += nonzero
-        row_nnz[i] = count
-    return out, row_nnz.sum(), row_nnz, col_nnz
 
 
 @njit(cache=True, nogil=True)
@@ -103,11 +49,11 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
                 for j in range(n):
                     h[j] += s_in * w_hat[i, j]
         for j in range(n):
-            v, in_v = _quant(mem[j] - thr, q)
+            v, in_v = quant_value(mem[j] - thr, q)
             s = F32(1.0) if v > 0 else F32(0.0)
-            new_syn, in_syn = _quant(a * syn[j] + h[j], q)
+            new_syn, in_syn = quant_value(a * syn[j] + h[j], q)
             drive = syn[j] if syn_delay else new_syn
-            new_mem, in_mem = _quant(b * mem[j] + drive - rst * s, q)
+            new_mem, in_mem = quant_value(b * mem[j] + drive - rst * s, q)
             syn_read += syn[j] != 0.0
             syn_written += new_syn != 0.0
             mem_read += mem[j] != 0.0
@@ -134,7 +80,7 @@ def _quant_error(g, mask_flags, bit, estep, out):
     peak = F32(0.0)
     for i in range(g.size):
         peak = max(peak, abs(g[i]))
-    sh = _shift(peak)
+    sh = shift(peak)
     lim = F32(1.0) - F32(1.0) / estep
     inv = F32(1.0) / estep
     for i in range(g.size):
@@ -193,27 +139,6 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
 
 
 @njit(cache=True, nogil=True)
-def quant_error_matrix(x, estep):
-    """quant.quant_error over a whole matrix (one normalisation); and non-zeros per column."""
-    out = np.empty_like(x)
-    col_nnz = np.zeros(x.shape[1], np.int64)
-    peak = 0.0
-    for v in x.ravel():
-        peak = max(peak, abs(v))
-    sh = _shift(peak)
-    q = F32(estep)
-    lim = F32(1.0) - F32(1.0) / q if estep != 0.0 else F32(0.0)
-    for t in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            v = x[t, j]
-            if estep != 0.0:
-                v = F32(np.rint(min(max(v / sh, -lim), lim) * q) / q)
-            out[t, j] = v
-            col_nnz[j] += v != 0.0
-    return out, col_nnz
-
-
-@njit(cache=True, nogil=True)
 def outer_sum(spk_in, err, g, first, last):
     """Rows ``first:last`` of ``g = spk_in.T @ err``, accumulated event by event in BPTT order
     (last step first): each input spike read-modify-writes its gradient row.
@@ -261,88 +186,3 @@ def error_to_input(err, w_hat_t, out, first, last):
                 for i in range(row.size):
                     row[i] += e * w_col[i]
     return out
-
-
-@njit(cache=True, nogil=True)
-def quant_grad(x, uniform, gstep, rstep, lr, scale):
-    """quant.quant_grad of ``x / scale`` with the given uniform [0, 1) numbers; and non-zeros."""
-    out = np.empty_like(x)
-    s = F32(scale)
-    flat_x, flat_u, flat_o = x.ravel(), uniform.ravel(), out.ravel()
-    if gstep == 0.0:
-        for k in range(flat_x.size):
-            flat_o[k] = flat_x[k] / s
-        return out, np.count_nonzero(out)
-    peak = 0.0
-    for v in flat_x:
-        peak = max(peak, abs(v / s))
-    sh = _shift(peak)
-    lr32, r, g = F32(lr), F32(rstep), F32(gstep)
-    nnz = 0
-    for k in range(flat_x.size):
-        n = lr32 * (flat_x[k] / s) / sh
-        mag = abs(n)
-        whole = F32(np.floor(mag))
-        frac = mag - whole
-        u = flat_u[k]
-        if r != 0.0:
-            frac = F32(np.rint(frac * r) / r)
-            u = F32(np.rint(u * r) / r)
-        up = F32(1.0) if frac >= u else F32(0.0)
-        flat_o[k] = F32(np.sign(n)) * (whole + up) / g
-        nnz += flat_o[k] != 0.0
-    return out, nnz
-
-
-@njit(cache=True, nogil=True)
-def van_rossum_grad(out, target, decay, norm):
-    """Van Rossum loss ``sqrt(norm * SSE)`` of exp-filtered rasters and its gradient, in float64."""
-    steps, n = out.shape
-    diff = np.empty((steps, n))
-    uo = np.zeros(n)
-    ut = np.zeros(n)
-    sse = 0.0
-    for t in range(steps):
-        for j in range(n):
-            uo[j] = decay * uo[j] + out[t, j]
-            ut[j] = decay * ut[j] + target[t, j]
-            diff[t, j] = uo[j] - ut[j]
-            sse += diff[t, j] * diff[t, j]
-    loss = math.sqrt(norm * sse)
-    grad = np.zeros((steps, n), F32)
-    if loss == 0.0:
-        return loss, grad
-    acc = np.zeros(n)
-    for t in range(steps - 1, -1, -1):
-        for j in range(n):
-            acc[j] = decay * acc[j] + norm * diff[t, j] / loss
-            grad[t, j] = acc[j]
-    return loss, grad
-
-
-@njit(cache=True, nogil=True)
-def adamax_step(w, g, m, u, clr, beta1, beta2, eps, qstep):
-    """In-place Adamax update with step size ``clr = lr / (1 - beta1**step)``, in the float32
-    order of operations of torch.optim.Adamax (so both give the same bits).
-
-    Also compares the stored (quantized) weight before and after: returns [codes changed,
-    non-zeros among them before, non-zeros among them after].
-    """
-    wt, b2, e = F32(1.0 - beta1), F32(beta2), F32(eps)
-    neg_clr = F32(-clr)
-    q = F32(qstep)
-    fw, fg, fm, fu = w.ravel(), g.ravel(), m.ravel(), u.ravel()
-    changed = nonzero_before = nonzero_after = 0
-    for k in range(fw.size):
-        before = _code(fw[k], q)
-        # torch's vectorised lerp is a fused multiply-add (one rounding), emulated in float64
-        # where a float32 product is exact; addcdiv computes w + (value * m) / u.
-        fm[k] = F32(F64(wt) * F64(fg[k] - fm[k]) + F64(fm[k]))
-        fu[k] = max(fu[k] * b2, abs(fg[k]) + e)
-        fw[k] = fw[k] + (neg_clr * fm[k]) / fu[k]
-        after = _code(fw[k], q)
-        differs = after != before
-        changed += differs
-        nonzero_before += differs & (before != 0.0)
-        nonzero_after += differs & (after != 0.0)
-    return np.array([changed, nonzero_before, nonzero_after], np.int64)

@@ -1,4 +1,6 @@
-"""Counting the memory accesses of a training run and of inference, epoch by epoch."""
+"""Counting the memory accesses of smile training and inference, epoch by epoch: the rules are
+in :mod:`.counting`, the bits of every value in the run's :class:`~qsnn_mem.tasks.base.Precision`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ from typing import Literal
 import pandas as pd
 import torch
 
-from ..config import SmileWorkload
-from ..models.smile import LayerRecord, SmileNet
-from ..train import TrainResult
-from . import smile_rules as rules
-from .table import STORED_FLOAT_BITS, AccessTable
+from ...contract import AccessTable
+from ..base import Precision
+from . import counting as rules
+from .config import SmileWorkload
+from .model import SmileNet
+from .records import LayerRecord
+from .train import TrainResult
 
 Mode = Literal["event", "dense"]
 
@@ -20,11 +24,11 @@ class SmileTracer:
     """Accumulates the access table of the smile network; call :meth:`on_epoch` after every
     optimizer step of training (it is a ``train`` hook) and :meth:`trace_inference` after."""
 
-    def __init__(self, cfg: SmileWorkload, mode: Mode = "event") -> None:
+    def __init__(self, cfg: SmileWorkload, precision: Precision, mode: Mode = "event") -> None:
         self.cfg = cfg
+        self.precision = precision
         self.mode = mode
         self.table = AccessTable()
-        self.bits = rules.Precision(cfg.weight_bits, cfg.state_bits, cfg.error_bits, cfg.grad_bits)
         self.train_epochs = 0
         self.infer_samples = 0
         self.last_train: list[LayerRecord] | None = None
@@ -51,14 +55,14 @@ class SmileTracer:
         stats = [self._spikes_in(k, layers) for k in range(len(layers))]
         last = len(layers) - 1
         for k, rec in enumerate(layers):
-            rules.count_forward(self.table, "train", self.mode, k, rec, stats[k], self.bits)
+            rules.count_forward(self.table, "train", self.mode, k, rec, stats[k], self.precision)
         for k in range(last, -1, -1):
             below = layers[k - 1] if k > 0 else None
             rules.count_backward(
-                self.table, self.mode, k, layers[k], stats[k], self.bits, below, k == last
+                self.table, self.mode, k, layers[k], stats[k], self.precision, below, k == last
             )
         for k, (rec, changed) in enumerate(zip(layers, result.optimizer.last_counts, strict=True)):
-            rules.count_update(self.table, self.mode, k, rec, changed, self.bits)
+            rules.count_update(self.table, self.mode, k, rec, changed, self.precision)
         self.train_epochs += 1
         self.last_train = layers
 
@@ -67,7 +71,7 @@ class SmileTracer:
         layers = net.infer(x)
         for k, rec in enumerate(layers):
             stats = self._spikes_in(k, layers)
-            rules.count_forward(self.table, "infer", self.mode, k, rec, stats, self.bits)
+            rules.count_forward(self.table, "infer", self.mode, k, rec, stats, self.precision)
         self.infer_samples += 1
         self.last_infer = layers
         return layers
@@ -81,12 +85,11 @@ class SmileTracer:
         layers = self.last_train or self.last_infer
         if layers is None:
             return pd.DataFrame()
-        b = self.bits
         rows = []
 
-        def add(layer, tensor, shape, bits, nonzero):
+        def add(layer, tensor, shape, nonzero):
             r, c = shape
-            bits = STORED_FLOAT_BITS if bits is None else bits
+            bits = self.precision.bits(tensor)
             rows.append(dict(
                 layer=layer, tensor=tensor, shape=f"{r}x{c}", rows=r, cols=c, bits=bits,
                 elements=r * c, nonzero=int(nonzero), kernel=False, unrolled_rows=r,
@@ -98,16 +101,16 @@ class SmileTracer:
             steps, n_in = rec.spikes_in.shape
             n_out = rec.spikes_out.shape[1]
             if k == 0:
-                add(name, "input", (steps, n_in), 1, rec.spikes_in.count_nonzero())
+                add(name, "input", (steps, n_in), rec.spikes_in.count_nonzero())
             weight = rec.weight if final_weights is None else final_weights[k]
-            add(name, "weight", (n_in, n_out), b.weight, int(torch.count_nonzero(weight)))
+            add(name, "weight", (n_in, n_out), int(torch.count_nonzero(weight)))
             c = rec.counts
-            add(name, "syn", (steps, n_out), b.state, c.state_nnz[1])
-            add(name, "mem", (steps, n_out), b.state, c.state_nnz[3])
-            add(name, "spk", (steps, n_out), 1, rec.spike_count)
+            add(name, "syn", (steps, n_out), c.state_nnz[1])
+            add(name, "mem", (steps, n_out), c.state_nnz[3])
+            add(name, "spk", (steps, n_out), rec.spike_count)
             if rec.error is not None:
-                add(name, "err", (steps, n_out), b.error, c.error_state_nnz[2])
-                add(name, "grad", (n_in, n_out), b.grad, c.grad_nonzero)
+                add(name, "err", (steps, n_out), c.error_state_nnz[2])
+                add(name, "grad", (n_in, n_out), c.grad_nonzero)
         return pd.DataFrame(rows)
 
     def normalisers(self) -> dict[str, int]:

@@ -7,7 +7,8 @@ a weight row per input spike, a weight column per non-zero error) and ``dense`` 
 every step). Error propagation is counted both as a column scatter and as a row gather
 (traversal ``col`` / ``row``); the architecture picks one when it is priced. Layers are ``fc1``
 (700 -> 400) and ``fc2`` (400 -> 250); a tensor's row is attributed to the layer that owns it
-(``fc1``'s spikes are read by ``fc2``).
+(``fc1``'s spikes are read by ``fc2``). Every value is counted at the bits the task's
+:class:`~qsnn_mem.tasks.base.Precision` says it occupies (:mod:`.precision`).
 """
 
 from __future__ import annotations
@@ -17,17 +18,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..models.smile import LayerRecord
-from .table import AccessTable
-
-SPIKE_BITS = 1
-
-
-class Precision(NamedTuple):
-    weight: int | None
-    state: int | None
-    error: int | None
-    grad: int | None
+from ...contract import AccessTable
+from ..base import Precision
+from .records import LayerRecord
 
 
 def layer_name(k: int) -> str:
@@ -51,25 +44,24 @@ def spike_stats(raster: np.ndarray) -> SpikeStats:
 
 def count_forward(
     table: AccessTable, phase: str, mode: str, k: int, rec: LayerRecord, spikes_in: SpikeStats,
-    bits: Precision,
+    precision: Precision,
 ) -> None:  # fmt: skip
     """Forward pass of layer ``k`` over all steps: input spikes, weights, state, output spikes."""
     steps, n_in = rec.spikes_in.shape
     n_out = rec.spikes_out.shape[1]
     name = layer_name(k)
     owner, tensor = input_owner(k)
+    in_bits, weight_bits, spike_bits = (precision.bits(t) for t in (tensor, "weight", "spk"))
     c = rec.counts
     s = spikes_in.total
     if mode == "event":
-        table.add(phase, "forward", owner, tensor, "read", "elem", SPIKE_BITS, s, s, s)
+        table.add(phase, "forward", owner, tensor, "read", "elem", in_bits, s, s, s)
         hit = int(spikes_in.per_input @ c.row_nnz)
-        table.add(phase, "forward", name, "weight", "read", "row", bits.weight, s, s * n_out, hit)
+        table.add(phase, "forward", name, "weight", "read", "row", weight_bits, s, s * n_out, hit)
     else:
+        table.add(phase, "forward", owner, tensor, "read", "row", in_bits, steps, steps * n_in, s)
         table.add(
-            phase, "forward", owner, tensor, "read", "row", SPIKE_BITS, steps, steps * n_in, s
-        )
-        table.add(
-            phase, "forward", name, "weight", "read", "row", bits.weight, steps * n_in,
+            phase, "forward", name, "weight", "read", "row", weight_bits, steps * n_in,
             steps * n_in * n_out, steps * rec.weight_nonzero,
         )  # fmt: skip
     vec = steps * n_out
@@ -77,17 +69,18 @@ def count_forward(
     for i, tensor_name in enumerate(("syn", "mem")):
         for j, op in enumerate(("read", "write")):
             nnz = int(state_nnz[2 * i + j])
-            table.add(phase, "forward", name, tensor_name, op, "row", bits.state, steps, vec, nnz)
+            state_bits = precision.bits(tensor_name)
+            table.add(phase, "forward", name, tensor_name, op, "row", state_bits, steps, vec, nnz)
     o = rec.spike_count
     if mode == "event":
-        table.add(phase, "forward", name, "spk", "write", "elem", SPIKE_BITS, o, o, o)
+        table.add(phase, "forward", name, "spk", "write", "elem", spike_bits, o, o, o)
     else:
-        table.add(phase, "forward", name, "spk", "write", "row", SPIKE_BITS, steps, vec, o)
+        table.add(phase, "forward", name, "spk", "write", "row", spike_bits, steps, vec, o)
 
 
 def count_backward(
     table: AccessTable, mode: str, k: int, rec: LayerRecord, spikes_in: SpikeStats,
-    bits: Precision, below: LayerRecord | None, is_output: bool,
+    precision: Precision, below: LayerRecord | None, is_output: bool,
 ) -> None:  # fmt: skip
     """BPTT of layer ``k``, last step first: spike errors in, state history, error state,
     gradient accumulation, and the spike errors sent to the layer ``below`` (if any).
@@ -100,43 +93,44 @@ def count_backward(
     vec = steps * n_out
     name = layer_name(k)
     c = rec.counts
+    error_bits, grad_bits = precision.bits("err"), precision.bits("grad")
     spike_error_nnz = int(c.error_state_nnz[2])
     if is_output:
         # The loss unit reads the output raster and writes the output layer's spike errors.
-        add(name, "spk", "read", "row", SPIKE_BITS, steps, vec, rec.spike_count)
-        add(name, "err", "write", "row", bits.error, steps, vec, spike_error_nnz)
-    add(name, "err", "read", "row", bits.error, steps, vec, spike_error_nnz)
-    add(name, "mem", "read", "row", bits.state, steps, vec, int(c.state_nnz[2]))
-    add(name, "syn", "read", "row", bits.state, steps, vec, int(c.state_nnz[0]))
+        add(name, "spk", "read", "row", precision.bits("spk"), steps, vec, rec.spike_count)
+        add(name, "err", "write", "row", error_bits, steps, vec, spike_error_nnz)
+    add(name, "err", "read", "row", error_bits, steps, vec, spike_error_nnz)
+    add(name, "mem", "read", "row", precision.bits("mem"), steps, vec, int(c.state_nnz[2]))
+    add(name, "syn", "read", "row", precision.bits("syn"), steps, vec, int(c.state_nnz[0]))
     # Error state of every neuron (dL/dsyn, dL/dmem): read and written each step.
     for j, op in enumerate(("read", "write")):
         nnz = int(c.error_state_nnz[j])
-        add(name, "err", op, "row", bits.error, steps, 2 * vec, nnz)
+        add(name, "err", op, "row", error_bits, steps, 2 * vec, nnz)
 
     owner, tensor = input_owner(k)
     s = spikes_in.total
     acc = c.grad_acc_nnz
     if mode == "event":
-        add(owner, tensor, "read", "elem", SPIKE_BITS, s, s, s)
+        add(owner, tensor, "read", "elem", precision.bits(tensor), s, s, s)
         for j, op in enumerate(("read", "write")):
-            add(name, "grad", op, "row", bits.grad, s, s * n_out, int(acc[j]))
+            add(name, "grad", op, "row", grad_bits, s, s * n_out, int(acc[j]))
     else:
-        add(owner, tensor, "read", "row", SPIKE_BITS, steps, steps * n_in, s)
+        add(owner, tensor, "read", "row", precision.bits(tensor), steps, steps * n_in, s)
         rows = steps * n_in
         for j, op in enumerate(("read", "write")):
-            add(name, "grad", op, "row", bits.grad, rows, rows * n_out, int(acc[2 + j]))
+            add(name, "grad", op, "row", grad_bits, rows, rows * n_out, int(acc[2 + j]))
 
     if below is None:
         return
-    count_propagation(table, mode, k, rec, bits)
+    count_propagation(table, mode, k, rec, precision)
     # The spike errors of the layer below are written here, read by its own BPTT.
     below_nnz = int(below.counts.error_state_nnz[2])
     below_name = layer_name(k - 1)
-    add(below_name, "err", "write", "row", bits.error, steps, steps * n_in, below_nnz)
+    add(below_name, "err", "write", "row", error_bits, steps, steps * n_in, below_nnz)
 
 
 def count_propagation(
-    table: AccessTable, mode: str, k: int, rec: LayerRecord, bits: Precision
+    table: AccessTable, mode: str, k: int, rec: LayerRecord, precision: Precision
 ) -> None:
     """The output errors of layer ``k`` sent down through its weights, counted both ways so an
     architecture can pick one later: ``col`` scatters each non-zero error through its incoming
@@ -153,14 +147,16 @@ def count_propagation(
         active = int(np.count_nonzero(rec.error.numpy().any(axis=1)))
     else:
         cols, col_hit, active = steps * n_out, steps * rec.weight_nonzero, steps
-    add("col", bits.weight, cols, cols * n_in, col_hit, traversal="col")
+    weight_bits = precision.bits("weight")
+    add("col", weight_bits, cols, cols * n_in, col_hit, traversal="col")
     rows = active * n_in
-    add("row", bits.weight, rows, rows * n_out, active * rec.weight_nonzero, traversal="row")
+    add("row", weight_bits, rows, rows * n_out, active * rec.weight_nonzero, traversal="row")
 
 
 def count_update(
-    table: AccessTable, mode: str, k: int, rec: LayerRecord, changed: np.ndarray, bits: Precision
-) -> None:
+    table: AccessTable, mode: str, k: int, rec: LayerRecord, changed: np.ndarray,
+    precision: Precision,
+) -> None:  # fmt: skip
     """Weight update of layer ``k``: read the quantized gradient, read-modify-write the weights.
 
     ``changed`` = [stored codes that changed, non-zeros among them before, after] (optimizer).
@@ -170,13 +166,14 @@ def count_update(
     name = layer_name(k)
     g = rec.counts.grad_nonzero
     n_changed, before, after = (int(v) for v in changed)
+    weight_bits, grad_bits = precision.bits("weight"), precision.bits("grad")
     if mode == "event":
-        add(name, "grad", "read", "elem", bits.grad, g, g, g)
-        add(name, "weight", "read", "elem", bits.weight, n_changed, n_changed, before)
-        add(name, "weight", "write", "elem", bits.weight, n_changed, n_changed, after)
+        add(name, "grad", "read", "elem", grad_bits, g, g, g)
+        add(name, "weight", "read", "elem", weight_bits, n_changed, n_changed, before)
+        add(name, "weight", "write", "elem", weight_bits, n_changed, n_changed, after)
     else:
         size = n_in * n_out
         nnz_after = rec.weight_nonzero - before + after
-        add(name, "grad", "read", "row", bits.grad, n_in, size, g)
-        add(name, "weight", "read", "row", bits.weight, n_in, size, rec.weight_nonzero)
-        add(name, "weight", "write", "row", bits.weight, n_in, size, nnz_after)
+        add(name, "grad", "read", "row", grad_bits, n_in, size, g)
+        add(name, "weight", "read", "row", weight_bits, n_in, size, rec.weight_nonzero)
+        add(name, "weight", "write", "row", weight_bits, n_in, size, nnz_after)

@@ -9,19 +9,13 @@ docstring names the corrected setting.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from .errors import QsnnError
-
-BitsField = int | None
-
-
-def bits_field(default: int | None, seed_name: str, what: str) -> Any:
-    """A bitwidth field (2-32 or null) whose description names the reference option."""
-    return Field(default, ge=2, le=32, description=f"{what} (seed: {seed_name}); null = float.")
-
+from ...schema import BitsField, WorkloadBase, bits_field
+from .precision import precision
 
 # The reference's option names, accepted in YAML and --set next to the clearer field names.
 SEED_NAMES = {
@@ -32,17 +26,6 @@ SEED_NAMES = {
     "global_rb": "rng_bits",
     "global_lr": "grad_scale",
 }
-
-
-class WorkloadBase(BaseModel):
-    """Fields every workload has; unknown fields are errors."""
-
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-
-    seed: int = Field(0, ge=0, description="Seeds data, initialisation, dropout and rounding.")
-    device: Literal["auto", "cpu", "cuda"] = Field(
-        "auto", description="auto: CUDA when a GPU is present, else the CPU."
-    )
 
 
 class SmileWorkload(WorkloadBase):
@@ -139,8 +122,6 @@ class SmileWorkload(WorkloadBase):
 
     @property
     def vr_decay(self) -> float:
-        import math
-
         if self.vr_kernel == "alpha":
             return self.alpha
         return math.exp(-self.time_step / self.tau_vr)
@@ -148,20 +129,4 @@ class SmileWorkload(WorkloadBase):
     @property
     def precision_tag(self) -> str:
         """Short folder name of the precision setup, e.g. ``w2a8g8e8`` (``f`` = float)."""
-        bits = (self.weight_bits, self.state_bits, self.grad_bits, self.error_bits)
-        parts = zip("wage", bits, strict=True)
-        return "".join(f"{k}{'f' if b is None else b}" for k, b in parts)
-
-
-def canonical_keys(data: dict[str, Any], source: str, seed_names: dict[str, str]) -> dict[str, Any]:
-    """Map seed option names (``global_wb``) to field names (``weight_bits``)."""
-    out: dict[str, Any] = {}
-    given: dict[str, str] = {}
-    for key, value in data.items():
-        name = seed_names.get(key, key)
-        if name in out:
-            raise QsnnError(
-                f"{source}: '{given[name]}' and '{key}' set the same field '{name}'; give one"
-            )
-        out[name], given[name] = value, key
-    return out
+        return precision(self).tag

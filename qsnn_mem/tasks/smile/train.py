@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ...errors import QsnnError
 from .config import SmileWorkload
-from .data.smile_data import smile_input, smile_target_raster
-from .errors import QsnnError
-from .models.smile import EpochResult, SmileNet
+from .data import smile_input, smile_target_raster
+from .model import SmileNet
 from .optim import Adamax
+from .records import EpochResult
 
 
 def pick_device(cfg: SmileWorkload, *, trace: bool = False) -> tuple[torch.device, str]:

@@ -1,9 +1,11 @@
 """Counting the memory accesses of DECOLLE training and inference, step by step.
 
-:class:`DecolleTracer` is a step hook of :func:`qsnn_mem.train_decolle.run_window`: it counts
+:class:`DecolleTracer` is a step hook of :func:`.train.run_window`: it counts
 each layer's step as it happens (docs/decolle.md, "Accounting") and keeps nothing but the
 counts and the last step's tensors (for ``tensors.csv``). It traces on the CPU and on CUDA
-alike, so ``device: auto`` keeps a GPU for a traced DECOLLE run.
+alike, so ``device: auto`` keeps a GPU for a traced DECOLLE run. Every bitwidth comes from the
+run's :class:`~qsnn_mem.tasks.base.Precision` (its stored widths, and the gradient grid of the
+shadow-weight codes); the tracer reads no bit field of the workload.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Literal
 import pandas as pd
 import torch
 
-from .. import quant
-from ..decolle_config import DecolleWorkload
-from ..models.decolle import Forward, Learn
-from . import decolle_rules as rules
-from .table import STORED_FLOAT_BITS, AccessTable
+from ... import quant
+from ...contract import AccessTable
+from ..base import Precision
+from . import counting as rules
+from .config import DecolleWorkload
+from .model import Forward, Learn
 
 Mode = Literal["event", "dense"]
 
@@ -26,10 +29,9 @@ Mode = Literal["event", "dense"]
 class DecolleTracer:
     """Accumulates the access table; call :meth:`bind` with the network before the first step."""
 
-    def __init__(self, cfg: DecolleWorkload, mode: Mode = "event") -> None:
-        self.cfg, self.mode = cfg, mode
+    def __init__(self, cfg: DecolleWorkload, precision: Precision, mode: Mode = "event") -> None:
+        self.cfg, self.precision, self.mode = cfg, precision, mode
         self.table = AccessTable()
-        self.bits = rules.stored_bits(cfg)
         self.train_epochs = self.train_samples = self.infer_samples = 0
         self.net = None
         self._prev: list = []
@@ -46,7 +48,7 @@ class DecolleTracer:
 
     def _codes(self, w: torch.Tensor) -> torch.Tensor:
         """Stored shadow-weight codes (weights are held in units of weight_mult)."""
-        g = self.cfg.grad_bits
+        g = self.precision.configured["grad_bits"]
         return w if g is None else quant.to_int(quant.clip(w, g), g)
 
     def on_step(self, phase: str, t: int, k: int, fwd: Forward, learn: Learn | None) -> None:
@@ -67,15 +69,15 @@ class DecolleTracer:
         after_burn_in = t > self.cfg.burn_in
         rules.count_forward(
             self.table, phase, self.mode, k, fwd, prev.q, prev.p, prev.r, w, b,
-            layer.w_r if after_burn_in else None, self.geo[k], self.bits,
+            layer.w_r if after_burn_in else None, self.geo[k], self.precision,
         )  # fmt: skip
         if learn is not None:
             rules.count_backward(
-                self.table, self.mode, k, fwd, learn, layer.feedback, self.geo[k], self.bits
+                self.table, self.mode, k, fwd, learn, layer.feedback, self.geo[k], self.precision
             )
             before = (self._codes(w), self._codes(b))
             after = (self._codes(layer.w), self._codes(layer.b))
-            rules.count_update(self.table, self.mode, k, learn, before, after, self.bits)
+            rules.count_update(self.table, self.mode, k, learn, before, after, self.precision)
         self._prev[k] = fwd.state
         # Keep the last training errors for tensors.csv even after an inference pass.
         last_learn = learn if learn is not None else (self._last[k] or (None, None))[1]
@@ -94,11 +96,10 @@ class DecolleTracer:
         if self.net is None:
             return pd.DataFrame()
         rows: list[dict] = []
-        batch, bits = self.cfg.batch_size, self.bits
+        batch, bits = self.cfg.batch_size, self.precision.stored
 
         def add(layer, tensor, rc, nbits, nonzero, shape=None, unrolled=None):
             r, c = rc
-            nbits = STORED_FLOAT_BITS if nbits is None else nbits
             u = unrolled or (r, c, int(nonzero))
             rows.append(dict(
                 layer=layer, tensor=tensor, shape=shape or f"{r}x{c}", rows=r, cols=c,
@@ -114,27 +115,27 @@ class DecolleTracer:
             o, i, kh, kw = layer.w.shape
             nz = lambda x: 0 if x is None else rules._n(x)  # noqa: E731
             if k == 0:
-                add(conv, "input", (batch, n_in), 1, nz(fwd and fwd.s_in))
+                add(conv, "input", (batch, n_in), bits["input"], nz(fwd and fwd.s_in))
             w_nz = rules._n(self._codes(layer.w))
             u_nz = int(rules.row_nonzero(layer.w, self.geo[k], layer.conv_shape[1:]).sum())
-            add(conv, "weight", (i * kh * kw, o), bits.weight, w_nz, f"{o}x{i}x{kh}x{kw}",
+            add(conv, "weight", (i * kh * kw, o), bits["weight"], w_nz, f"{o}x{i}x{kh}x{kw}",
                 (n_in, n_c, u_nz))  # fmt: skip
-            add(bias, "weight", (1, o), bits.weight, rules._n(self._codes(layer.b)))
+            add(bias, "weight", (1, o), bits["weight"], rules._n(self._codes(layer.b)))
             st = fwd.state if fwd is not None else None
-            add(conv, "trace_q", (batch, n_in), bits.trace_q, nz(st and st.q))
-            add(conv, "trace_p", (batch, n_in), bits.trace_p, nz(st and st.p))
-            add(conv, "refrac", (batch, n_c), bits.refrac, nz(st and st.r))
-            add(conv, "mem", (batch, n_c), bits.mem, nz(fwd and fwd.u))
-            add(conv, "spk", (batch, n_o), 1, nz(fwd and fwd.out))
+            add(conv, "trace_q", (batch, n_in), bits["trace_q"], nz(st and st.q))
+            add(conv, "trace_p", (batch, n_in), bits["trace_p"], nz(st and st.p))
+            add(conv, "refrac", (batch, n_c), bits["refrac"], nz(st and st.r))
+            add(conv, "mem", (batch, n_c), bits["mem"], nz(fwd and fwd.u))
+            add(conv, "spk", (batch, n_o), bits["spk"], nz(fwd and fwd.out))
             err_nz = 0 if learn is None else nz(learn.delta_a) + nz(learn.e_u)
-            add(conv, "err", (batch, n_o + n_c), bits.error, err_nz)
-            add(conv, "grad", (i * kh * kw, o), bits.grad, nz(learn and learn.grad_w))
-            add(bias, "grad", (1, o), bits.grad, nz(learn and learn.grad_b))
-            add(ro, "readout", (n_o, classes), bits.readout, rules._n(layer.w_r))
-            add(ro, "feedback", (classes, n_o), bits.readout, rules._n(layer.feedback))
-            add(ro, "input", (batch, n_o), bits.input_act, nz(fwd and fwd.a_q))
-            add(ro, "mem", (batch, classes), bits.output_act, nz(fwd and fwd.r_out))
-            add(ro, "err", (batch, classes), bits.error, nz(learn and learn.e))
+            add(conv, "err", (batch, n_o + n_c), bits["err"], err_nz)
+            add(conv, "grad", (i * kh * kw, o), bits["grad"], nz(learn and learn.grad_w))
+            add(bias, "grad", (1, o), bits["grad"], nz(learn and learn.grad_b))
+            add(ro, "readout", (n_o, classes), bits["readout"], rules._n(layer.w_r))
+            add(ro, "feedback", (classes, n_o), bits["feedback"], rules._n(layer.feedback))
+            add(ro, "input", (batch, n_o), bits["ro_input"], nz(fwd and fwd.a_q))
+            add(ro, "mem", (batch, classes), bits["ro_mem"], nz(fwd and fwd.r_out))
+            add(ro, "err", (batch, classes), bits["ro_err"], nz(learn and learn.e))
         return pd.DataFrame(rows)
 
     def normalisers(self) -> dict[str, int]:

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .config import BitsField, WorkloadBase, bits_field
+from ...schema import BitsField, WorkloadBase, bits_field
+from . import precision
 
 DATA_SETS = ("Gesture", "Poker", "generated")
 NB_CLASSES = {"Gesture": 11, "Poker": 4}
@@ -43,7 +44,7 @@ DECOLLE_SEED_NAMES = {
 
 class GeneratedEvents(BaseModel):
     """Small generated event data (``data_set: generated``): moving bars, one class per
-    direction, for demos and tests (qsnn_mem/data/synthetic_events.py)."""
+    direction, for demos and tests (data/synthetic_events.py)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -203,12 +204,6 @@ class DecolleWorkload(WorkloadBase):
 
     @property
     def precision_tag(self) -> str:
-        """Folder name of the precision setup in the reference's banner order
-        (W U P Q R, S A Sig E G), e.g. ``w8u6p12q10r2s6a6sig6e6g10`` (``f`` = float)."""
-        parts = (
-            ("w", self.weight_bits), ("u", self.mem_bits), ("p", self.p_bits),
-            ("q", self.q_bits), ("r", self.refrac_bits), ("s", self.readout_bits),
-            ("a", self.act_bits), ("sig", self.sig_bits), ("e", self.error_bits),
-            ("g", self.grad_bits),
-        )  # fmt: skip
-        return "".join(f"{k}{'f' if b is None else b}" for k, b in parts)
+        """Folder name of the precision setup (:func:`.precision.tag`), e.g.
+        ``w8u6p12q10r2s6a6sig6e6g10``."""
+        return precision.precision(self).tag

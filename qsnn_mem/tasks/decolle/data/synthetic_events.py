@@ -4,7 +4,7 @@ Class ``c`` is the direction of motion (right, left, down, up, then the four dia
 sample draws its speed, bar width and starting phase at random; bar pixels fire ON events at the
 leading edge and OFF events at the trailing edge with probability ``rate`` per ms, and every
 pixel fires a random background event with probability ``noise`` per ms. The result has the
-layout of the prepared DVS files (:class:`~qsnn_mem.data.events.EventSet`), so the DECOLLE
+layout of the prepared DVS files (:class:`~.events.EventSet`), so the DECOLLE
 workload reads it exactly like DVS Gesture.
 """
 

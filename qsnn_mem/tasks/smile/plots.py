@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .io import atomic_path
+from ...io import atomic_path
 
 
 def raster_figure(

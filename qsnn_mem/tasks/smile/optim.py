@@ -1,4 +1,5 @@
-"""Adamax as torch.optim.Adamax computes it, fused into one pass on the CPU."""
+"""Adamax as torch.optim.Adamax computes it, fused into one compiled pass on the CPU
+(:func:`adamax_step`), counting the stored weight codes each update changes."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+from numba import njit
 
-from .models.smile_kernels import adamax_step
+from ...quant_kernels import quant_code
+
+F32 = np.float32
+F64 = np.float64
 
 
 class Adamax:
@@ -71,3 +76,31 @@ class Adamax:
             for job in jobs
         ]
         self.last_counts = counts
+
+
+@njit(cache=True, nogil=True)
+def adamax_step(w, g, m, u, clr, beta1, beta2, eps, qstep):
+    """In-place Adamax update with step size ``clr = lr / (1 - beta1**step)``, in the float32
+    order of operations of torch.optim.Adamax (so both give the same bits).
+
+    Also compares the stored (quantized) weight before and after: returns [codes changed,
+    non-zeros among them before, non-zeros among them after].
+    """
+    wt, b2, e = F32(1.0 - beta1), F32(beta2), F32(eps)
+    neg_clr = F32(-clr)
+    q = F32(qstep)
+    fw, fg, fm, fu = w.ravel(), g.ravel(), m.ravel(), u.ravel()
+    changed = nonzero_before = nonzero_after = 0
+    for k in range(fw.size):
+        before = quant_code(fw[k], q)
+        # torch's vectorised lerp is a fused multiply-add (one rounding), emulated in float64
+        # where a float32 product is exact; addcdiv computes w + (value * m) / u.
+        fm[k] = F32(F64(wt) * F64(fg[k] - fm[k]) + F64(fm[k]))
+        fu[k] = max(fu[k] * b2, abs(fg[k]) + e)
+        fw[k] = fw[k] + (neg_clr * fm[k]) / fu[k]
+        after = quant_code(fw[k], q)
+        differs = after != before
+        changed += differs
+        nonzero_before += differs & (before != 0.0)
+        nonzero_after += differs & (after != 0.0)
+    return np.array([changed, nonzero_before, nonzero_after], np.int64)

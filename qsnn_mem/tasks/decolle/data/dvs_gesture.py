@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import QsnnError
-from ..io import ensure_dir
+from ....errors import QsnnError
+from ....io import ensure_dir
 from .aedat import SENSOR, Events, read_aedat3
 from .events import (
     EventSet,

@@ -20,8 +20,8 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import QsnnError
-from ..io import atomic_path
+from ....errors import QsnnError
+from ....io import atomic_path
 
 OnError = Literal["skip", "refuse"]
 Progress = Callable[[int, int, str], None]  # (files done, files in all, file name)

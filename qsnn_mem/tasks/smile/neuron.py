@@ -1,6 +1,6 @@
 """LIF neuron of the ISCAS smile network, written once as a pure step function.
 
-This is the specification the fast kernels (:mod:`qsnn_mem.models.smile_kernels`) are tested
+This is the specification the fast kernels (:mod:`.kernels`) are tested
 against. Per layer, with quantizer ``Q`` on the state (``bits=None``: identity):
 
     v_t     = Q(mem_t - threshold)
@@ -19,8 +19,8 @@ from typing import NamedTuple
 
 import torch
 
-from . import quant
-from .quant import Bits
+from ... import quant
+from ...quant import Bits
 
 
 class LIFParams(NamedTuple):

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import QsnnError
+from ....errors import QsnnError
 
 SENSOR = (128, 128)  # (height, width) of the DVS128
 _PACKET = struct.Struct("<hhiiiiii")

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ...errors import QsnnError
+from .config import NB_CLASSES, DecolleWorkload
 from .data.events import EventSet, load_events_npz
 from .data.synthetic_events import generate_events
-from .decolle_config import NB_CLASSES, DecolleWorkload
-from .errors import QsnnError
-from .models.decolle import DecolleLayer, Forward, Learn
+from .model import DecolleLayer, Forward, Learn
 
 StepHook = Callable[[str, int, int, Forward, Learn | None], None]  # phase, t, layer, ...
 

@@ -1,57 +1,88 @@
-"""A run folder: metrics.csv, run.json, weights.npz and figures, each written atomically."""
+"""A smile run: train (and trace) one workload into one folder, which then holds metrics.csv,
+run.json, weights.npz, the raster and loss figures and, when traced, the trace files; each
+written atomically. Also one traced inference with the weights of an earlier run."""
 
 from __future__ import annotations
 
 import os
-import platform
-import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
-from . import __version__
-from .errors import QsnnError
-from .io import atomic_path, ensure_dir, write_csv, write_json
+from ... import quant
+from ...errors import QsnnError
+from ...io import atomic_path, ensure_dir, write_csv, write_json
+from ...run_folder import git_commit, versions
+from ...trace.output import write_trace
+from .data import smile_input
+from .model import SmileNet
 from .plots import loss_figure, raster_figure
-
-if TYPE_CHECKING:
-    from .train import TrainResult
-
-
-def default_run_dir(cfg: Any, root: str | os.PathLike = "reports") -> Path:
-    """``reports/<workload>/<precision tag>_seed<seed>``."""
-    return Path(root) / cfg.name / f"{cfg.precision_tag}_seed{cfg.seed}"
+from .precision import precision
+from .tracer import SmileTracer
+from .train import TrainResult, pick_device, train
 
 
-def git_commit() -> str | None:
-    """Commit of the source tree (an editable install) or else of the working directory."""
-    for where in (Path(__file__).resolve().parent, Path.cwd()):
-        try:
-            out = subprocess.run(
-                ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=where
-            )
-        except (OSError, subprocess.SubprocessError):
-            continue
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
-    return None
+def run(
+    cfg,
+    run_dir: Path,
+    *,
+    trace_mode: str | None = "event",
+    infer: bool = True,
+    on_epoch: Callable | None = None,
+    command: str = "",
+) -> TrainResult:
+    """Train ``cfg`` into ``run_dir``, writing a checkpoint every ``cfg.checkpoint_every``
+    epochs; with ``trace_mode`` count every access (training, then one inference with the
+    trained weights if ``infer``). A traced run trains on the fused CPU kernels whatever
+    ``device: auto`` would pick without tracing."""
+    tracer = None
+    train_cfg = cfg
+    if trace_mode is not None:
+        device, backend = pick_device(cfg, trace=True)  # refuses cuda/autograd before any writing
+        # Pin what tracing resolved, so that train() does not pick CUDA on a GPU machine.
+        train_cfg = cfg.model_copy(update={"device": device.type, "backend": backend})
+        tracer = SmileTracer(cfg, precision(cfg), trace_mode)
+    ensure_dir(run_dir)  # fail before training, not after
+
+    def hook(result, res):
+        if tracer is not None:
+            tracer.on_epoch(result, res)
+        if len(result.metrics) % cfg.checkpoint_every == 0:
+            write_checkpoint(run_dir, result)
+        if on_epoch is not None:
+            on_epoch(result, res)
+
+    result = train(train_cfg, on_epoch=hook)
+    result.cfg = cfg  # run.json keeps the workload as written; its device/backend say what ran
+    if tracer is not None and infer and result.metrics:
+        tracer.trace_inference(result.net, result.x)
+    write_run(run_dir, result, command=command)
+    if tracer is not None and tracer.train_epochs:
+        write_trace(run_dir, tracer, result.net.forward_weights(), extra={"command": command})
+    return result
 
 
-def versions() -> dict[str, str]:
-    import numba
-    import torch
-
-    return {
-        "qsnn_mem": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "pandas": pd.__version__,
-    }
+def trace_saved_weights(
+    cfg, weights: str | os.PathLike, run_dir: Path, *, trace_mode: str = "event", command: str = ""
+) -> SmileTracer:
+    """One inference of the smile network with the weights of an earlier run (its folder or its
+    weights.npz), counted into the trace folder ``run_dir``."""
+    loaded = load_weights(weights, cfg)
+    ensure_dir(run_dir)
+    net = SmileNet(cfg, torch.device("cpu"), "fused")
+    with torch.no_grad():
+        for w, (shadow, _) in zip(net.weights, loaded, strict=True):
+            w.copy_(torch.from_numpy(shadow))
+        net.scales = [scale for _, scale in loaded]
+    tracer = SmileTracer(cfg, precision(cfg), trace_mode)
+    tracer.trace_inference(net, torch.from_numpy(smile_input(cfg)))
+    write_trace(run_dir, tracer, extra={"weights": str(weights), "command": command})
+    return tracer
 
 
 def write_checkpoint(run_dir: Path, result: TrainResult) -> None:
@@ -63,8 +94,6 @@ def write_checkpoint(run_dir: Path, result: TrainResult) -> None:
 
 def write_weights(path: Path, result: TrainResult) -> None:
     """Float shadow weights, forward scales, and the integer codes held in memory."""
-    from . import quant
-
     net, bits = result.net, result.cfg.weight_bits
     arrays: dict[str, np.ndarray] = {}
     for k, (w, scale) in enumerate(zip(net.weights, net.scales, strict=True), start=1):
@@ -88,7 +117,7 @@ def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | No
         target = result.target.cpu().numpy()
         epoch = len(result.metrics) - 1
         title = (
-            f"{cfg.name} {cfg.precision_tag}, epoch {epoch}, loss {result.metrics[-1]['loss']:.1f}"
+            f"{cfg.name} {precision(cfg).tag}, epoch {epoch}, loss {result.metrics[-1]['loss']:.1f}"
         )
         raster_figure(run_dir / "raster.png", output, target, title)
         frame = pd.DataFrame(result.metrics)

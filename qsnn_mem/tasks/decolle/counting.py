@@ -9,22 +9,21 @@ feedback ``feedback``, its input activations ``input``, its outputs ``mem``, its
 
 Counting works on any device: counts are torch ops on the step's tensors where they live, and
 whatever meets the :class:`Geometry` (kept on the CPU) goes through ``.cpu()`` first
-(tests/test_device.py counts the same steps on two devices).
+(tests/test_device.py counts the same steps on two devices). The bits of every count are the
+stored widths of the run's :class:`~qsnn_mem.tasks.base.Precision` (``precision.py``).
 """
 
 from __future__ import annotations
 
-import math
 from functools import partial
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
-from ..models.decolle import Forward, Learn
-from .table import AccessTable
-
-SPIKE_BITS = 1
+from ...contract import AccessTable
+from ..base import Precision
+from .model import Forward, Learn
 
 
 def _n(x: torch.Tensor) -> int:
@@ -62,41 +61,6 @@ def row_nonzero(weight: torch.Tensor, geo: Geometry, out_hw: tuple[int, int]) ->
     return F.conv_transpose2d(ones, per_tap.unsqueeze(0), padding=geo.padding)[0]
 
 
-class Bits(NamedTuple):
-    """Stored bitwidth of every tensor (None = float, stored as 32 bits)."""
-
-    weight: int | None
-    trace_q: int | None
-    trace_p: int | None
-    refrac: int | None
-    mem: int | None
-    readout: int | None
-    input_act: int | None
-    output_act: int | None
-    error: int | None
-    grad: int | None
-
-
-def stored_bits(cfg) -> Bits:
-    """quant01 grids have 2**b + 1 levels (one more bit); U spans mem_clamp * (2**(ub-1) - 1)
-    codes each side; shadow weights live on the gradient grid (gb bits)."""
-
-    def unsigned(b):
-        return None if b is None else b + 1
-
-    mem = None
-    if cfg.mem_bits is not None:
-        codes = cfg.mem_clamp * (2 ** (cfg.mem_bits - 1) - 1)
-        mem = 1 + math.ceil(math.log2(math.floor(codes) + 1))
-    weight = None
-    if cfg.grad_bits is not None:
-        weight = max(cfg.grad_bits, cfg.weight_bits or 0)
-    return Bits(
-        weight, unsigned(cfg.q_bits), unsigned(cfg.p_bits), unsigned(cfg.refrac_bits), mem,
-        cfg.readout_bits, unsigned(cfg.sig_bits), cfg.act_bits, cfg.error_bits, cfg.grad_bits,
-    )  # fmt: skip
-
-
 def names(k: int) -> tuple[str, str, str]:
     return f"conv{k + 1}", f"conv{k + 1}_bias", f"ro{k + 1}"
 
@@ -108,10 +72,11 @@ def input_owner(k: int) -> tuple[str, str]:
 def count_forward(
     table: AccessTable, phase: str, mode: str, k: int, fwd: Forward, prev_q: torch.Tensor,
     prev_p: torch.Tensor, prev_r: torch.Tensor, weight: torch.Tensor, bias_w: torch.Tensor,
-    w_r: torch.Tensor | None, geo: Geometry, bits: Bits,
+    w_r: torch.Tensor | None, geo: Geometry, precision: Precision,
 ) -> None:  # fmt: skip
     """One step of layer ``k`` for every sample: traces, conv, neuron state, spikes, and the
     readout ``w_r`` (only after the burn-in: None before)."""
+    bits = precision.stored
     add = partial(table.add, phase, "forward")
     conv, bias, _ro = names(k)
     batch = fwd.s_in.shape[0]
@@ -119,14 +84,14 @@ def count_forward(
     owner, tensor = input_owner(k)
     s = _n(fwd.s_in)
     if mode == "event":
-        add(owner, tensor, "read", "elem", SPIKE_BITS, s, s, s)
+        add(owner, tensor, "read", "elem", bits[tensor], s, s, s)
     else:
-        add(owner, tensor, "read", "row", SPIKE_BITS, batch, batch * n_in, s)
+        add(owner, tensor, "read", "row", bits[tensor], batch, batch * n_in, s)
     st = fwd.state
     for name, b, old, new, n in (
-        ("trace_q", bits.trace_q, prev_q, st.q, n_in),
-        ("trace_p", bits.trace_p, prev_p, st.p, n_in),
-        ("refrac", bits.refrac, prev_r, st.r, n_c),
+        ("trace_q", bits["trace_q"], prev_q, st.q, n_in),
+        ("trace_p", bits["trace_p"], prev_p, st.p, n_in),
+        ("refrac", bits["refrac"], prev_r, st.r, n_c),
     ):  # fmt: skip
         add(conv, name, "read", "row", b, batch, batch * n, _n(old))
         add(conv, name, "write", "row", b, batch, batch * n, _n(new))
@@ -135,76 +100,84 @@ def count_forward(
         live = (st.p != 0).sum(0).to(torch.float64).cpu()
         hits = _n(st.p)
         elems, nnz = int((live * geo.row_elems).sum()), int((live * row_nnz).sum())
-        add(conv, "weight", "read", "row", bits.weight, hits, elems, nnz)
+        add(conv, "weight", "read", "row", bits["weight"], hits, elems, nnz)
     else:
         elems, nnz = int(geo.row_elems.sum()), int(row_nnz.sum())
-        add(conv, "weight", "read", "row", bits.weight, batch * n_in, batch * elems, batch * nnz)
+        add(conv, "weight", "read", "row", bits["weight"], batch * n_in, batch * elems, batch * nnz)
     c_out = weight.shape[0]
-    add(bias, "weight", "read", "row", bits.weight, batch, batch * c_out, batch * _n(bias_w))
+    add(bias, "weight", "read", "row", bits["weight"], batch, batch * c_out, batch * _n(bias_w))
     u = _n(fwd.u)
-    add(conv, "mem", "write", "row", bits.mem, batch, batch * n_c, u)
-    add(conv, "mem", "read", "row", bits.mem, batch, batch * n_c, u)
+    add(conv, "mem", "write", "row", bits["mem"], batch, batch * n_c, u)
+    add(conv, "mem", "read", "row", bits["mem"], batch, batch * n_c, u)
     o = _n(fwd.out)
     if mode == "event":
-        add(conv, "spk", "write", "elem", SPIKE_BITS, o, o, o)
+        add(conv, "spk", "write", "elem", bits["spk"], o, o, o)
     else:
-        add(conv, "spk", "write", "row", SPIKE_BITS, batch, batch * n_o, o)
+        add(conv, "spk", "write", "row", bits["spk"], batch, batch * n_o, o)
     if w_r is not None:
-        count_readout(table, phase, mode, k, fwd, w_r, bits)
+        count_readout(table, phase, mode, k, fwd, w_r, precision)
 
 
 def count_readout(
-    table: AccessTable, phase: str, mode: str, k: int, fwd: Forward, w_r: torch.Tensor, bits: Bits
+    table: AccessTable,
+    phase: str,
+    mode: str,
+    k: int,
+    fwd: Forward,
+    w_r: torch.Tensor,
+    precision: Precision,
 ) -> None:
     """The readout: activations written by the neuron unit, read by the readout MAC (a row of
     Wr per non-zero activation, event; every row, dense), outputs written and read for the vote
     and the error."""
+    bits = precision.stored
     add = partial(table.add, phase, "forward")
     _, _, ro = names(k)
     batch, classes = fwd.r_out.shape
     f = fwd.a_q[0].numel()
     a = _n(fwd.a_q)
     per_row = (w_r != 0).sum(0).to(torch.float64).cpu()  # non-zeros of each Wr^T row
-    add(ro, "input", "write", "row", bits.input_act, batch, batch * f, a)
+    add(ro, "input", "write", "row", bits["ro_input"], batch, batch * f, a)
     if mode == "event":
-        add(ro, "input", "read", "elem", bits.input_act, a, a, a)
+        add(ro, "input", "read", "elem", bits["ro_input"], a, a, a)
         live = (fwd.a_q.flatten(1) != 0).sum(0).to(torch.float64).cpu()
-        add(ro, "readout", "read", "row", bits.readout, a, a * classes, int(live @ per_row))
+        add(ro, "readout", "read", "row", bits["readout"], a, a * classes, int(live @ per_row))
     else:
-        add(ro, "input", "read", "row", bits.input_act, batch, batch * f, a)
-        nnz = int(per_row.sum())
-        add(ro, "readout", "read", "row", bits.readout, batch * f, batch * f * classes, batch * nnz)
+        add(ro, "input", "read", "row", bits["ro_input"], batch, batch * f, a)
+        nnz, rows = int(per_row.sum()), batch * f
+        add(ro, "readout", "read", "row", bits["readout"], rows, rows * classes, batch * nnz)
     r = _n(fwd.r_out)
     for op in ("write", "read"):
-        add(ro, "mem", op, "row", bits.output_act, batch, batch * classes, r)
+        add(ro, "mem", op, "row", bits["ro_mem"], batch, batch * classes, r)
 
 
 def count_backward(
     table: AccessTable, mode: str, k: int, fwd: Forward, learn: Learn, feedback: torch.Tensor,
-    geo: Geometry, bits: Bits,
+    geo: Geometry, precision: Precision,
 ) -> None:  # fmt: skip
     """Local learning of one step: readout error, feedback, membrane error, kernel gradient."""
+    bits = precision.stored
     add = partial(table.add, "train", "backward")
     conv, bias, ro = names(k)
     batch, classes = learn.e.shape
     f, n_c = learn.delta_a.shape[1], fwd.u[0].numel()
     e = _n(learn.e)
-    add(ro, "err", "write", "row", bits.error, batch, batch * classes, e)
-    add(ro, "err", "read", "row", bits.error, batch, batch * classes, e)
+    add(ro, "err", "write", "row", bits["ro_err"], batch, batch * classes, e)
+    add(ro, "err", "read", "row", bits["ro_err"], batch, batch * classes, e)
     fb_row_nnz = (feedback != 0).sum(1).to(torch.float64).cpu()  # per class
     if mode == "event":  # one feedback row per non-zero output error
         hits = (learn.e != 0).sum(0).to(torch.float64).cpu()
-        add(ro, "feedback", "read", "row", bits.readout, e, e * f, int(hits @ fb_row_nnz))
+        add(ro, "feedback", "read", "row", bits["feedback"], e, e * f, int(hits @ fb_row_nnz))
     else:
         nnz = int(fb_row_nnz.sum())
-        add(ro, "feedback", "read", "row", bits.readout, batch * classes, batch * classes * f,
-            batch * nnz)  # fmt: skip
+        rows = batch * classes
+        add(ro, "feedback", "read", "row", bits["feedback"], rows, rows * f, batch * nnz)
     d = _n(learn.delta_a)
     eu = _n(learn.e_u)
-    add(conv, "err", "write", "row", bits.error, batch, batch * f, d)
-    add(conv, "err", "read", "row", bits.error, batch, batch * f, d)
-    add(conv, "mem", "read", "row", bits.mem, batch, batch * n_c, _n(fwd.u))
-    add(conv, "err", "write", "row", bits.error, batch, batch * n_c, eu)
+    add(conv, "err", "write", "row", bits["err"], batch, batch * f, d)
+    add(conv, "err", "read", "row", bits["err"], batch, batch * f, d)
+    add(conv, "mem", "read", "row", bits["mem"], batch, batch * n_c, _n(fwd.u))
+    add(conv, "err", "write", "row", bits["err"], batch, batch * n_c, eu)
     # Kernel gradient: per non-zero e_U, its receptive field of P and the gradient column.
     c_in = fwd.state.p.shape[1]
     ones_k = torch.ones((1, c_in, geo.kernel, geo.kernel))
@@ -215,24 +188,32 @@ def count_backward(
         n_cols = eu
         elems = int((err * geo.col_elems).sum())
         nnz = int((err * live_p).sum())
-        add(conv, "err", "read", "elem", bits.error, eu, eu, eu)
+        add(conv, "err", "read", "elem", bits["err"], eu, eu, eu)
     else:
         c_out = learn.e_u.shape[1]
         n_cols = batch * n_c
         elems = int(geo.col_elems.sum()) * c_out * batch
         nnz = int(live_p.sum()) * c_out
-        add(conv, "err", "read", "row", bits.error, batch, batch * n_c, eu)
-    add(conv, "trace_p", "read", "col", bits.trace_p, n_cols, elems, nnz)
+        add(conv, "err", "read", "row", bits["err"], batch, batch * n_c, eu)
+    add(conv, "trace_p", "read", "col", bits["trace_p"], n_cols, elems, nnz)
+    bias_nnz = n_cols if mode == "event" else eu
     for op in ("read", "write"):
-        add(conv, "grad", op, "col", bits.grad, n_cols, elems, nnz)
-        add(bias, "grad", op, "elem", bits.grad, n_cols, n_cols, n_cols if mode == "event" else eu)
+        add(conv, "grad", op, "col", bits["grad"], n_cols, elems, nnz)
+        add(bias, "grad", op, "elem", bits["grad"], n_cols, n_cols, bias_nnz)
 
 
 def count_update(
-    table: AccessTable, mode: str, k: int, learn: Learn, before: tuple, after: tuple, bits: Bits
+    table: AccessTable,
+    mode: str,
+    k: int,
+    learn: Learn,
+    before: tuple,
+    after: tuple,
+    precision: Precision,
 ) -> None:
     """Once per step for the batch: read the quantized gradient, read-modify-write the stored
     weight codes that change (event) or every row (dense). ``before``/``after``: (w, b) codes."""
+    bits = precision.stored
     add = partial(table.add, "train", "update")
     conv, bias, _ = names(k)
     for name, g, old, new in (
@@ -243,11 +224,11 @@ def count_update(
         if mode == "event":
             changed = old != new
             n = _n(changed)
-            add(name, "grad", "read", "elem", bits.grad, gn, gn, gn)
-            add(name, "weight", "read", "elem", bits.weight, n, n, _n(old[changed]))
-            add(name, "weight", "write", "elem", bits.weight, n, n, _n(new[changed]))
+            add(name, "grad", "read", "elem", bits["grad"], gn, gn, gn)
+            add(name, "weight", "read", "elem", bits["weight"], n, n, _n(old[changed]))
+            add(name, "weight", "write", "elem", bits["weight"], n, n, _n(new[changed]))
         else:
             rows = size // old.shape[0] if name == conv else 1
-            add(name, "grad", "read", "row", bits.grad, rows, size, gn)
-            add(name, "weight", "read", "row", bits.weight, rows, size, _n(old))
-            add(name, "weight", "write", "row", bits.weight, rows, size, _n(new))
+            add(name, "grad", "read", "row", bits["grad"], rows, size, gn)
+            add(name, "weight", "read", "row", bits["weight"], rows, size, _n(old))
+            add(name, "weight", "write", "row", bits["weight"], rows, size, _n(new))

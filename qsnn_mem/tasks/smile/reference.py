@@ -12,10 +12,10 @@ from typing import NamedTuple
 
 import torch
 
-from .. import quant
-from ..losses import van_rossum
-from ..neuron import LIFParams, lif_layer
-from ..quant import Bits
+from ... import quant
+from ...quant import Bits
+from .losses import van_rossum
+from .neuron import LIFParams, lif_layer
 
 
 class GradQuant(NamedTuple):

@@ -1,1 +1,0 @@
-"""Spiking networks of the two experiments."""
