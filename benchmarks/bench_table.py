@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from qsnn_mem.memory import cacti, table
+from qsnn_mem.memory import cacti, cacti_build, cacti_run, table
 
 QUANTITIES = ("read", "write", "leakage", "area", "cycle")
 WORKERS = 2  # CACTI runs are separate processes; the machine is shared
@@ -89,8 +89,8 @@ def own_optimum(point: np.ndarray) -> list[float] | None:
     node, cap, word, banks, ports = point
     cfg = cacti.SramConfig(float(node), int(cap), int(word), int(banks), int(ports))
     try:
-        return cacti.cached_run(cfg).values()
-    except cacti.CactiFailed:
+        return cacti_run.cached_run(cfg).values()
+    except cacti_run.CactiFailed:
         return None
 
 
@@ -171,7 +171,7 @@ def main() -> None:
         return steps()
     if args.narrow:
         return narrow()
-    cacti.build()
+    cacti_build.build()
     return against_own_optimum(args.n) if args.own else against_live(args.n)
 
 

@@ -40,7 +40,7 @@ def test_cli_trace_and_estimate(tmp_path):
     assert set(kernels.layer) == {"conv1", "conv2", "conv3"} and set(kernels.tensor) == {"weight"}
     assert (kernels.unrolled_nonzero > kernels.nonzero).all()
     precision = json.loads((run / "run.json").read_text())["precision"]
-    assert precision["tag"] == meta["precision"] == "w8u6p12q10r2s6a6sig6e6g10"
+    assert precision == meta["precision"] and precision["tag"] == "w8u6p12q10r2s6a6sig6e6g10"
     assert set(tensors[tensors.tensor == "weight"].bits) == {precision["stored"]["weight"]} == {10}
     assert {
         "trace_p",

@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 
 from qsnn_mem.errors import QsnnError
-from qsnn_mem.memory import cacti, table
+from qsnn_mem.memory import cacti, cacti_build, cacti_run, table
 
 
 @pytest.fixture(scope="session")
 def built():
-    if not cacti.is_built():
+    if not cacti_build.is_built():
         try:
-            cacti.build()
+            cacti_build.build()
         except QsnnError as exc:
             pytest.skip(f"CACTI 7 cannot be built here: {exc}")
-    return cacti.binary_path()
+    return cacti_build.binary_path()
 
 
 def _live(node, cap, word, banks=1, ports=1) -> np.ndarray:
@@ -28,7 +28,7 @@ def _live(node, cap, word, banks=1, ports=1) -> np.ndarray:
 
 def _own(node, cap, word, banks=1, ports=1) -> np.ndarray:
     """CACTI's own optimum at exactly this configuration."""
-    return np.array(cacti.cached_run(cacti.SramConfig(node, cap, word, banks, ports)).values())
+    return np.array(cacti_run.cached_run(cacti.SramConfig(node, cap, word, banks, ports)).values())
 
 
 def test_live_cacti_matches_the_recorded_run(built):
@@ -49,7 +49,7 @@ def test_tiny_arrays_use_the_documented_fallback(built):
 def test_results_are_cached_on_disk(built, monkeypatch):
     cfg = cacti.SramConfig(45, 8192 * 8, 32, 2, 1)
     first = cacti.query(cfg)
-    monkeypatch.setattr(cacti, "run_raw", lambda *a: pytest.fail("cache not used"))
+    monkeypatch.setattr(cacti_run, "run_raw", lambda *a: pytest.fail("cache not used"))
     assert cacti.query(cfg) == first
 
 

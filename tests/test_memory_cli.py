@@ -81,6 +81,8 @@ def test_memory_package_never_imports_torch():
             "kinds",
             "datapath",
             "cacti",
+            "cacti_build",
+            "cacti_run",
             "table",
             "plan",
             "estimate",

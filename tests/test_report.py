@@ -3,6 +3,7 @@ figures (valid PNG and SVG with labelled axes), report.md, and errors for bad in
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -64,6 +65,24 @@ def test_summary_matches_the_estimator(swept):
             metrics["nonzero_w_fc2"].iloc[-1], rel=1e-6, abs=0
         )
         assert row["weight_bits"] == int(row["point"][1])
+
+
+def test_smile_stores_weights_at_the_configured_bits(swept):
+    sweep_dir, _, out = swept
+    summary = pd.read_csv(out / "summary.csv")
+    cols = list(summary.columns)
+    assert cols.index("stored_weight_bits") == cols.index("weight_bits") + 1
+    assert (summary["stored_weight_bits"] == summary["weight_bits"]).all()
+    for point in set(summary["point"]):
+        bits = int(point[1])
+        run = json.loads((sweep_dir / point / "run.json").read_text())["precision"]
+        trace = json.loads((sweep_dir / point / "trace.json").read_text())["precision"]
+        assert run == trace and run["tag"] == point.rsplit("_seed", 1)[0]
+        assert run["configured"]["weight_bits"] == run["stored"]["weight"] == bits
+    # Nothing to tell apart: no "(stored ...)" tick labels, no stored-bits column in report.md.
+    for stem in ("energy_vs_bits", "density_vs_bits", "area_vs_bits"):
+        assert "stored" not in (out / f"{stem}.svg").read_text()
+    assert "stored weight bits" not in (out / "report.md").read_text()
 
 
 def test_headline_numbers_are_means_over_trials_at_the_slice(swept):

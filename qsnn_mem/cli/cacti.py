@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..memory import cacti, cacti_build
+from ..memory import table as tab
 from .app import app
 from .common import QuietOption, progress_bar
 
@@ -27,9 +29,7 @@ def build(
     force: Annotated[bool, typer.Option(help="rebuild even if already built")] = False,
 ) -> None:
     """Build CACTI 7 from the hwcomponents-cacti wheel's sources into the user cache."""
-    from ..memory import cacti
-
-    path = cacti.build(wheel=wheel, force=force)
+    path = cacti_build.build(wheel=wheel, force=force)
     _out.print(f"CACTI 7 ready: {path}")
 
 
@@ -43,9 +43,6 @@ def query(
     table: Annotated[bool, typer.Option(help="use the committed table, not live CACTI")] = False,
 ) -> None:
     """Per-access energy, leakage, area and cycle time of one SRAM."""
-    from ..memory import cacti
-    from ..memory import table as tab
-
     if table:
         values = tab.lookup(node, capacity_bits, word_bits, banks, ports)[0]
         source = "cacti7 table"
@@ -73,8 +70,6 @@ def table_cmd(
 ) -> None:
     """Regenerate the SRAM table: CACTI 7's optimum at every power-of-two capacity of the grid
     (about 20 minutes with 2 workers from an empty cache; cached runs are reused)."""
-    from ..memory import table as tab
-
     with progress_bar(quiet) as bar:
         task = bar.add_task("CACTI series", total=None, status="")
 

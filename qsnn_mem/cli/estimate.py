@@ -12,6 +12,8 @@ from rich.table import Table
 
 from .. import __version__
 from ..io import ensure_dir, write_csv, write_json
+from ..memory import accesses, arch, tables
+from ..memory import estimate as est
 from .app import app
 
 _out = Console(highlight=False)
@@ -40,9 +42,6 @@ def estimate(
     ] = None,
 ) -> None:
     """Energy per training epoch and per inference, and area, of a traced run."""
-    from ..memory import accesses, arch, tables
-    from ..memory import estimate as est
-
     spec = arch.load_arch(arch_file, set_ or [])
     run = accesses.load_trace(trace)
     ev = est.evaluate([(spec, run)])

@@ -12,6 +12,9 @@ from rich.table import Table
 
 from ..errors import QsnnError
 from ..io import ensure_dir, write_csv, write_json
+from ..memory import paper
+from ..memory.arch import load_arch
+from ..report.paper_figure import energy_vs_density
 from .app import app
 
 paper_app = typer.Typer(help="Reproduce the papers' comparisons.", no_args_is_help=True)
@@ -31,10 +34,6 @@ def iscas2020(
     """Layer passes of the authors' tables (smile layers at the trained densities across weight
     bits 2-6, a 784x128 layer across density 0.05-1 at 2, 5 and 8 bits, a 3x3 convolution)
     priced per encoding, beside the authors' synthesized energies."""
-    from ..memory import paper
-    from ..memory.arch import load_arch
-    from ..report.paper_figure import energy_vs_density
-
     archs = [load_arch(a) for a in arch] if arch else None
     options = {"arch": [str(a) for a in arch or []]}
     _check_folder(out, options, force)

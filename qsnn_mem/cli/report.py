@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ..report import build_report
+from ..report.figures import unit
 from .app import app
 from .common import OutOption, console
 
@@ -33,7 +35,6 @@ def report_command(
     out: OutOption = None,
 ) -> None:
     """Price every run on every organization; write figures, summary.csv and report.md."""
-    from ..report import build_report
 
     rep = build_report(sweep_dir, list(arch or []), out or sweep_dir / "report", at=at or [],
                        point=point)  # fmt: skip
@@ -42,8 +43,6 @@ def report_command(
         f"priced {runs} {task} runs on {archs} organizations; wrote {rep.folder}/report.md"
     )
     if rep.headline is not None:
-        from ..report.figures import unit
-
         wide = rep.headline.pivot(index="weight_bits", columns="arch", values="epoch_mean_J")
         scale, label = unit(wide.to_numpy().ravel())
         console.print(f"energy per training epoch ({label}), lowest last:")

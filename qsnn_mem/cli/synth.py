@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..memory import layer_pass
 from .app import app
 
 synth_app = typer.Typer(
@@ -30,8 +31,6 @@ def _out_help(example: str) -> str:
 
 
 def _report(folder: Path, params: dict) -> None:
-    from ..memory import layer_pass
-
     _out.print(f"wrote layer pass {layer_pass.pass_name(params)} to {folder}", markup=False)
 
 
@@ -46,8 +45,6 @@ def fc(
     force: ForceOption = False,
 ) -> None:
     """One pass through a fully connected rows×cols layer: forward, backward and update."""
-    from ..memory import layer_pass
-
     params = layer_pass.fc_params(rows, cols, density, weight_bits, seed)
     folder = out or Path("reports") / "synth" / layer_pass.pass_name(params)
     _report(layer_pass.fc_pass(folder, rows, cols, density, weight_bits, seed, force=force), params)
@@ -66,8 +63,6 @@ def conv(
     force: ForceOption = False,
 ) -> None:
     """One pass of a convolution layer over one image: forward, backward and update."""
-    from ..memory import layer_pass
-
     params = layer_pass.conv_params(
         in_channels, out_channels, kernel, image, density, weight_bits, seed
     )

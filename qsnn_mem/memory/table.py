@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import QsnnError
 from ..io import write_csv, write_json
-from . import cacti
+from . import cacti, cacti_build
 
 GRID = {
     "node_nm": cacti.NODES_NM,
@@ -67,7 +67,7 @@ def generate(
 ) -> pd.DataFrame:
     """Run CACTI over ``grid`` (default :data:`GRID`) and write the table and its provenance."""
     grid = grid or GRID
-    cacti.build()
+    cacti_build.build()
     keys = list(itertools.product(*(grid[k] for k in CONFIG_KEYS)))
     rows = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -88,7 +88,7 @@ def provenance(frame: pd.DataFrame, grid: dict) -> dict:
     """What ``cacti_table.json`` records about a generated table."""
     return {
         "generator": "qsnn-mem cacti table (qsnn_mem.memory.table.generate)",
-        "cacti": cacti.CACTI_ID,
+        "cacti": cacti_build.CACTI_ID,
         "cacti_settings": "itrs-lstp cells and periphery, 300 K, cache type ram, UCA; "
         "organisation chosen by ED^2 (CACTI's own optimum) at each power-of-two capacity; "
         "where CACTI finds none, the capacity doubled and scaled back (rule 4, see cacti.py)",

@@ -84,9 +84,15 @@ def slice_of(priced: Priced, chosen: dict[str, str]) -> pd.DataFrame:
     return priced.summary[_match(priced.summary, chosen)]
 
 
+def _bits(frame: pd.DataFrame) -> list[str]:
+    """The weight bits columns: configured, and stored (the priced width) where known."""
+    return [c for c in ("weight_bits", "stored_weight_bits") if c in frame]
+
+
 def by_bits(frame: pd.DataFrame, column: str, keys: tuple[str, ...] = ("arch",)) -> pd.DataFrame:
-    """Mean, standard deviation (over trials) and count of ``column`` per keys × weight bits."""
-    grouped = frame.groupby([*keys, "weight_bits"], sort=True)[column]
+    """Mean, standard deviation (over trials) and count of ``column`` per keys × weight bits
+    (configured, with the stored bits alongside)."""
+    grouped = frame.groupby([*keys, *_bits(frame)], sort=True)[column]
     out = grouped.agg(["mean", "std", "count"]).reset_index()
     out["std"] = out["std"].fillna(0.0)
     return out
@@ -95,7 +101,7 @@ def by_bits(frame: pd.DataFrame, column: str, keys: tuple[str, ...] = ("arch",))
 def point_means(summary: pd.DataFrame, axes: list[str], quality: str) -> pd.DataFrame:
     """Means over trials per (arch, weight bits, other axes): one row per design point, with
     the standard deviation of the quality metric (``<quality>_std``) for error bars."""
-    keys = ["arch", "weight_bits", *axes]
+    keys = ["arch", *_bits(summary), *axes]
     cols = ["energy_per_epoch_J", "energy_per_inference_J", "area_m2", quality]
     groups = summary.groupby(keys, sort=True, dropna=False)
     out = groups[cols].mean().reset_index()

@@ -1,7 +1,11 @@
 """Find the finished runs of a sweep folder, read their metrics, and price them on each arch.
 
 What a run's metrics mean (its quality metric, per-layer values) is its task's business:
-:func:`price` asks ``task.summarize``; nothing here names an experiment."""
+:func:`price` asks ``task.summarize``; nothing here names an experiment. Next to the configured
+``weight_bits`` each run carries ``stored_weight_bits``, the bits a weight occupies in memory
+and was priced at (run.json's ``precision.stored.weight``; for older run folders, the bits of
+tensors.csv's weight rows), which can differ (DECOLLE stores its weights on the gradient grid).
+"""
 
 from __future__ import annotations
 
@@ -127,6 +131,17 @@ def _summarize(task: Task, folder: Path, metrics: pd.DataFrame) -> dict[str, flo
     return values
 
 
+def stored_weight_bits(folder: Path, info: dict, tensors: pd.DataFrame) -> int:
+    """The bits a weight of the run occupies (and was priced at)."""
+    stored = info.get("precision", {}).get("stored", {}).get("weight")
+    if stored is not None:
+        return int(stored)
+    bits = tensors.loc[tensors["tensor"] == "weight", "bits"]
+    if bits.empty:
+        raise QsnnError(f"{folder / 'tensors.csv'}: no weight rows (cannot tell the weight bits)")
+    return int(bits.max())
+
+
 def _run_row(task: Task, folder: Path, info: dict, metrics, tensors) -> tuple[dict, list[str]]:
     """One row of the run table, and the names of the task's summary values in it."""
     config = _flat(info.get("config", {}))
@@ -134,6 +149,7 @@ def _run_row(task: Task, folder: Path, info: dict, metrics, tensors) -> tuple[di
     weights = tensors[tensors["tensor"] == "weight"]
     row = {"point": folder.name, "folder": str(folder), **config, **values}
     row["seed"] = info.get("seed", config.get("seed", 0))
+    row["stored_weight_bits"] = stored_weight_bits(folder, info, tensors)
     row["weight_density"] = float(weights["nonzero"].sum() / max(weights["elements"].sum(), 1))
     row["epochs_done"] = len(metrics)
     return row, list(values)
@@ -175,7 +191,10 @@ def price(folder: str | os.PathLike, arch_paths: list[str | os.PathLike]) -> Pri
     keys.insert(2, "arch", [a.name for _ in traces for a in archs])
     summary = pd.concat([keys, priced.reset_index(drop=True)], axis=1)
     axes = _axes(task, runs, [c for c in config_fields if c not in values])
-    front = [c for c in ("point", "folder", "arch", *task.precision_fields, "seed") if c in summary]
-    rest = [*axes, *PRICE_COLUMNS, *values, "weight_density", "epochs_done"]
+    front = ["point", "folder", "arch"]
+    for name in (*task.precision_fields, "seed"):  # the stored bits next to the configured ones
+        front += [name, "stored_weight_bits"] if name == "weight_bits" else [name]
+    front = [c for c in front if c in summary]
+    rest = ["stored_weight_bits", *axes, *PRICE_COLUMNS, *values, "weight_density", "epochs_done"]
     summary = summary[front + [c for c in dict.fromkeys(rest) if c not in front]]
     return Priced(task, runs, traces, archs, summary, ev, axes, values)

@@ -60,9 +60,35 @@ def _in_order(table: pd.DataFrame, colour: dict[str, str]):
             yield arch, rows
 
 
-def _bits_axis(ax, bits) -> None:
-    ax.set_xticks(sorted(set(int(b) for b in bits)))
-    ax.set_xlabel("weight bitwidth (bits)")
+def stored_bits(frames: list[pd.DataFrame]) -> dict[int, list[int]]:
+    """Configured weight bits -> the stored (priced) bits of the rows that have them."""
+    out: dict[int, set[int]] = {}
+    for frame in frames:
+        stored = frame.get("stored_weight_bits", frame["weight_bits"])
+        for b, s in zip(frame["weight_bits"], stored, strict=True):
+            out.setdefault(int(b), set()).add(int(s))
+    return {b: sorted(s) for b, s in sorted(out.items())}
+
+
+def bits_label(bits: int, stored: list[int]) -> str:
+    """``4``, or ``4 (stored 10)`` where the weights were stored (and priced) at another width:
+    a configured bitwidth is never shown as if it were the priced one."""
+    if stored in ([], [bits]):
+        return str(bits)
+    return f"{bits} (stored {'/'.join(map(str, stored))})"
+
+
+def _bits_axis(ax, frames: list[pd.DataFrame], extra: tuple[int, ...] = ()) -> None:
+    """Ticks at the configured weight bits (and ``extra`` ones), labelled with the stored bits
+    where they differ."""
+    stored = stored_bits(frames)
+    ticks = sorted({*stored, *extra})
+    labels = [bits_label(b, stored.get(b, [])) for b in ticks]
+    ax.set_xticks(ticks, labels)
+    plain = all(label == str(b) for b, label in zip(ticks, labels, strict=True))
+    ax.set_xlabel(
+        "weight bitwidth (bits)" if plain else "weight bits (configured; stored in parentheses)"
+    )
     ax.grid(True, alpha=0.3)
 
 
@@ -79,7 +105,7 @@ def energy_vs_bits(per_epoch: pd.DataFrame, per_infer: pd.DataFrame, colour, tit
             )  # fmt: skip
         ax.set_ylabel(f"energy per {what} ({label})")
         ax.set_title(f"per {what}")
-        _bits_axis(ax, table["weight_bits"])
+        _bits_axis(ax, [table])
         ax.set_ylim(bottom=0)
     axes[0].legend(title="organization")
     fig.suptitle(title)
@@ -94,7 +120,7 @@ def area_vs_bits(table: pd.DataFrame, colour, title: str):
             color=colour[arch], marker="s", capsize=3, label=arch,
         )  # fmt: skip
     ax.set_ylabel("memory area (mm²)")
-    _bits_axis(ax, table["weight_bits"])
+    _bits_axis(ax, [table])
     ax.set_ylim(bottom=0)
     ax.legend(title="organization")
     ax.set_title(title)
@@ -115,7 +141,7 @@ def density_vs_bits(tables: dict[str, pd.DataFrame], title: str):
     ax.plot(bits, [PAPER_DENSITY[b] for b in bits], ls="none", marker="x", ms=9, color="tab:red",
             label="ISCAS 2020 (paper)")  # fmt: skip
     ax.set_ylabel("non-zero weight fraction (last epoch)")
-    _bits_axis(ax, [*bits, *next(iter(tables.values()))["weight_bits"]])
+    _bits_axis(ax, list(tables.values()), tuple(bits))
     ax.set_ylim(0, 1.05)
     ax.legend()
     ax.set_title(title)

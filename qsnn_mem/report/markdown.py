@@ -1,9 +1,12 @@
-"""report.md: the figures with one-line captions, and tables of the best points."""
+"""report.md: the figures with one-line captions, and tables of the best points. Where a run
+stored (and was priced at) other weight bits than configured, the tables add a column
+"stored weight bits"."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..tasks import Metric
@@ -33,8 +36,24 @@ def _figure(stem: str, alt: str, caption: str) -> str:
     return f"![{alt}]({stem}.png)\n\n*{caption}* ([SVG]({stem}.svg))\n"
 
 
+def _differs(frame: pd.DataFrame) -> bool:
+    """Whether some run stored its weights at other bits than configured (float weights,
+    configured as null, do not count)."""
+    if "stored_weight_bits" not in frame:
+        return False
+    configured = frame["weight_bits"]
+    return bool((configured.notna() & (frame["stored_weight_bits"] != configured)).any())
+
+
+def _stored(bits) -> str:
+    """Stored weight bits (one value or several rows'), e.g. ``10`` (``10/12`` where they
+    differ)."""
+    return "/".join(str(int(b)) for b in sorted(set(np.atleast_1d(bits))))
+
+
 def _winner_table(headline: pd.DataFrame, archs: list[str]) -> str:
     scale, label = unit(headline["epoch_mean_J"])
+    stored = _differs(headline)
     rows = []
     for bits, group in headline.groupby("weight_bits", sort=True):
         by = group.set_index("arch")
@@ -46,8 +65,10 @@ def _winner_table(headline: pd.DataFrame, archs: list[str]) -> str:
         best = by["epoch_mean_J"].idxmin()
         runner = by["epoch_mean_J"].drop(best).min() if len(by) > 1 else float("nan")
         gain = f" ({runner / by.at[best, 'epoch_mean_J']:.2f}× less)" if runner == runner else ""
-        rows.append([str(int(bits)), *cells, f"**{best}**{gain}"])
-    return _table(["weight bits", *[f"{a} per epoch" for a in archs], "lowest"], rows)
+        extra = [_stored(group["stored_weight_bits"])] if stored else []
+        rows.append([str(int(bits)), *extra, *cells, f"**{best}**{gain}"])
+    header = ["weight bits", *(["stored weight bits"] if stored else [])]
+    return _table([*header, *[f"{a} per epoch" for a in archs], "lowest"], rows)
 
 
 def _q(value: float) -> str:
@@ -58,6 +79,7 @@ def _best_table(points: pd.DataFrame, metric: Metric) -> str:
     """Per organization: the point of lowest energy and the point of best quality."""
     scale, label = unit(points["energy_per_epoch_J"])
     best = "idxmin" if metric.lower_is_better else "idxmax"
+    stored = _differs(points)
     rows = []
     for arch, group in points.groupby("arch", sort=False):
         for what, idx in (
@@ -68,30 +90,40 @@ def _best_table(points: pd.DataFrame, metric: Metric) -> str:
                 continue
             r = points.loc[idx]
             rows.append([
-                arch, what, r["config"], _e(r["energy_per_epoch_J"], scale, label),
-                _q(r[metric.column]), f"{r['area_m2'] * 1e6:.4f} mm²",
+                arch, what, r["config"], *([_stored(r["stored_weight_bits"])] if stored else []),
+                _e(r["energy_per_epoch_J"], scale, label), _q(r[metric.column]),
+                f"{r['area_m2'] * 1e6:.4f} mm²",
             ])  # fmt: skip
-    header = ["organization", "best by", "point", "energy per epoch", metric.label, "area"]
+    header = ["organization", "best by", "point", *(["stored weight bits"] if stored else []),
+              "energy per epoch", metric.label, "area"]  # fmt: skip
     return _table(header, rows)
 
 
 def _front_table(points: pd.DataFrame, metric: Metric) -> str:
     scale, label = unit(points["energy_per_epoch_J"])
     front = points[points["pareto"]].sort_values("energy_per_epoch_J")
+    stored = _differs(points)
     rows = [
-        [r["config"], r["arch"], _e(r["energy_per_epoch_J"], scale, label),
-         _q(r[metric.column]), str(int(r["trials"]))]
+        [r["config"], r["arch"], *([_stored(r["stored_weight_bits"])] if stored else []),
+         _e(r["energy_per_epoch_J"], scale, label), _q(r[metric.column]), str(int(r["trials"]))]
         for _, r in front.iterrows()
     ]  # fmt: skip
-    return _table(["point", "organization", "energy per epoch", metric.label, "trials"], rows)
+    header = ["point", "organization", *(["stored weight bits"] if stored else []),
+              "energy per epoch", metric.label, "trials"]  # fmt: skip
+    return _table(header, rows)
 
 
 def _results_table(runs: pd.DataFrame, columns: list[str]) -> str:
     """The task's summary values (quality metric, per-layer values) per weight bits, means
     over the runs of the slice."""
-    means = runs.groupby("weight_bits", sort=True)[columns].mean()
-    rows = [[str(int(b)), *(_q(v) for v in row)] for b, row in means.iterrows()]
-    return _table(["weight bits", *columns], rows)
+    groups = runs.groupby("weight_bits", sort=True)
+    means = groups[columns].mean()
+    if not _differs(runs):
+        rows = [[str(int(b)), *(_q(v) for v in row)] for b, row in means.iterrows()]
+        return _table(["weight bits", *columns], rows)
+    stored = groups["stored_weight_bits"].agg(_stored)
+    rows = [[str(int(b)), stored[b], *(_q(v) for v in row)] for b, row in means.iterrows()]
+    return _table(["weight bits", "stored weight bits", *columns], rows)
 
 
 def _sections(rep: Report) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from urllib.parse import urlsplit
 
 from ..errors import QsnnError
 from .point import Job, Outcome, run_point
@@ -92,8 +93,6 @@ def _unreachable(scheduler: str, exc: BaseException) -> str:
 def check_scheduler(address: str) -> None:
     """Fail in a moment, before any folder is made, when nothing listens at a tcp:// address
     (other protocols are left to the client)."""
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(address if "://" in address else f"tcp://{address}")
         if parts.scheme == "tcp" and parts.hostname and parts.port:

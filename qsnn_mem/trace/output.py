@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,16 @@ from ..contract import write_trace as write_files
 
 def write_trace(run_dir: Path, tracer: Any, final_weights=None, extra=None) -> None:
     """Write the trace files of a task's tracer: every tracer has ``cfg``, ``mode``,
-    ``accesses()``, ``tensors(final_weights)``, ``normalisers()`` and ``workload_metrics()``."""
+    ``precision`` (the task's record), ``accesses()``, ``tensors(final_weights)``,
+    ``normalisers()`` and ``workload_metrics()``. trace.json's ``precision`` is that record:
+    tag, configured and stored bits."""
+    cfg = tracer.cfg
+    record = asdict(tracer.precision)
     meta = {
-        "workload": tracer.cfg.name,
-        "task": tracer.cfg.task,
+        "workload": cfg.name,
+        "task": cfg.task,
         "mode": tracer.mode,
-        "precision": tracer.cfg.precision_tag,
+        "precision": record,
         **(extra or {}),
     }
     write_files(

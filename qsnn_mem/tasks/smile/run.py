@@ -1,11 +1,15 @@
 """A smile run: train (and trace) one workload into one folder, which then holds metrics.csv,
 run.json, weights.npz, the raster and loss figures and, when traced, the trace files; each
-written atomically. Also one traced inference with the weights of an earlier run."""
+written atomically. Also one traced inference with the weights of an earlier run.
+
+``run.json`` records the run's precision under ``precision``: ``tag``, ``configured`` (the four
+bit fields) and ``stored`` (the bits each tensor occupies in memory, :mod:`.precision`)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -128,6 +132,7 @@ def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | No
         "command": command,
         "config": cfg.model_dump(mode="json"),
         "seed": cfg.seed,
+        "precision": asdict(precision(cfg)),
         "device": str(result.net.device),
         "backend": result.net.backend,
         "epochs_done": len(result.metrics),
