@@ -14,6 +14,7 @@ import time
 import torch
 
 from qsnn_mem.tasks.decolle.config import DecolleWorkload
+from qsnn_mem.tasks.decolle.precision import precision
 from qsnn_mem.tasks.decolle.train import DecolleNet, pick_device, run_window
 
 REFERENCE_S = (33.0, 73.0)
@@ -45,7 +46,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = DecolleWorkload(data_set="generated", batch_size=args.batch, device=args.device)
-    net = DecolleNet(cfg, (2, 32, 32), 11, pick_device(cfg))
+    net = DecolleNet(cfg, precision(cfg), (2, 32, 32), 11, pick_device(cfg))
     time_steps(net, args.batch, 1, True, args.density)  # warm-up
     learn = time_steps(net, args.batch, args.steps, True, args.density)
     fwd = time_steps(net, args.batch, args.steps, False, args.density)

@@ -15,6 +15,7 @@ from qsnn_mem import quant
 from qsnn_mem.tasks.smile.losses import van_rossum
 from qsnn_mem.tasks.smile.model import lif_params
 from qsnn_mem.tasks.smile.neuron import LIFParams, LIFState, lif_step
+from qsnn_mem.tasks.smile.precision import precision
 
 
 def nz(x) -> int:
@@ -224,7 +225,7 @@ def count_update(c, mode, k, grad_q, code_before, code_after, bits):
 
 def brute_force_epoch(cfg, x, target, w_hats, scales, generator, mode, bits, codes_after):
     """Counts of one training epoch (forward, backward, update) and the quantized gradients."""
-    p = lif_params(cfg)
+    p = lif_params(cfg, precision(cfg))
     c = Counter()
     sims, inputs = [], [x]
     for k, w_hat in enumerate(w_hats):
@@ -269,7 +270,7 @@ def brute_force_epoch(cfg, x, target, w_hats, scales, generator, mode, bits, cod
 
 
 def brute_force_inference(cfg, x, w_hats, mode, bits):
-    p = lif_params(cfg)
+    p = lif_params(cfg, precision(cfg))
     c = Counter()
     spikes = x
     for k, w_hat in enumerate(w_hats):

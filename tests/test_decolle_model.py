@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from qsnn_mem import quant
 from qsnn_mem.tasks.decolle.config import DecolleWorkload
 from qsnn_mem.tasks.decolle.model import DecolleLayer, LayerState, lif_conv_step, local_gradients
+from qsnn_mem.tasks.decolle.precision import precision
 from qsnn_mem.tasks.decolle.train import DecolleNet, dense_batch
 
 FLOAT = dict.fromkeys(
@@ -25,7 +26,7 @@ def tiny(**kw) -> DecolleWorkload:
 def test_float_learning_rule_matches_autograd():
     cfg = tiny(**FLOAT)
     gen = torch.Generator().manual_seed(1)
-    layer = DecolleLayer(cfg, 0, (2, 6, 6), 3, torch.device("cpu"), gen)
+    layer = DecolleLayer(cfg, precision(cfg), 0, (2, 6, 6), 3, torch.device("cpu"), gen)
     layer.w = torch.randn(layer.w.shape, generator=gen)  # units of weight_mult
     state = LayerState(
         torch.rand(2, 2, 6, 6, generator=gen) * 50, torch.rand(2, 2, 6, 6, generator=gen) * 5,
@@ -61,7 +62,9 @@ def test_float_learning_rule_matches_autograd():
 def test_lif_step_by_hand():
     """One input element, tau_syn = tau_mem = 10 steps, unquantized: Q, P, U, S, R."""
     cfg = tiny(**FLOAT)
-    layer = DecolleLayer(cfg, 0, (2, 6, 6), 3, torch.device("cpu"), torch.Generator())
+    layer = DecolleLayer(
+        cfg, precision(cfg), 0, (2, 6, 6), 3, torch.device("cpu"), torch.Generator()
+    )
     dyn = layer.dyn._replace(
         alpha=torch.tensor(0.9), beta=torch.tensor(0.9), tau_mem=torch.tensor(10.0),
         tau_syn=torch.tensor(10.0), gamma=0.5, p_scale=1e9, q_scale=1e9, padding=0,
@@ -77,7 +80,7 @@ def test_lif_step_by_hand():
 
 def test_default_sizes_scales_and_init():
     cfg = DecolleWorkload(data_set="generated")
-    net = DecolleNet(cfg, (2, 32, 32), 11, torch.device("cpu"))
+    net = DecolleNet(cfg, precision(cfg), (2, 32, 32), 11, torch.device("cpu"))
     assert [la.out_shape for la in net.layers] == [(64, 15, 15), (128, 13, 13), (128, 5, 5)]
     assert [la.readout_scale for la in net.layers] == [256, 256, 128]
     assert all(la.dyn.scale == 1 for la in net.layers)
@@ -88,13 +91,16 @@ def test_default_sizes_scales_and_init():
         codes = quant.to_int(la.w_r, 6)
         assert codes.abs().max() <= 31
         assert torch.all(torch.sign(la.feedback) * torch.sign(la.w_r) >= 0)  # sign-concordant
-    ref = DecolleNet(cfg.model_copy(update={"init": "reference"}), (2, 32, 32), 11, "cpu")
+    ref_cfg = cfg.model_copy(update={"init": "reference"})
+    ref = DecolleNet(ref_cfg, precision(ref_cfg), (2, 32, 32), 11, "cpu")
     assert all(la.w.count_nonzero() == 0 and la.b.count_nonzero() == 0 for la in ref.layers)
 
 
 def test_refractory_fixed_point_and_threshold_quirks():
     cfg = tiny()
-    layer = DecolleLayer(cfg, 0, (2, 6, 6), 3, torch.device("cpu"), torch.Generator())
+    layer = DecolleLayer(
+        cfg, precision(cfg), 0, (2, 6, 6), 3, torch.device("cpu"), torch.Generator()
+    )
     r = torch.ones(1)
     for _ in range(20):  # reference quirk 11: R settles at 0.4643 with rfb = 2
         r = layer.dyn.gamma * quant.quant01(r / layer.dyn.r_scale, 2) * layer.dyn.r_scale
@@ -104,10 +110,12 @@ def test_refractory_fixed_point_and_threshold_quirks():
 
 
 def test_dropout_is_off_at_test_by_default():
-    net = DecolleNet(tiny(), (2, 6, 6), 3, torch.device("cpu"))
+    cfg = tiny()
+    net = DecolleNet(cfg, precision(cfg), (2, 6, 6), 3, torch.device("cpu"))
     assert torch.all(net.dropout(4, train=False) == 0.5)
     assert set(net.dropout(64, train=True).unique().tolist()) <= {0.0, 1.0}
-    quirky = DecolleNet(tiny(test_dropout=True), (2, 6, 6), 3, torch.device("cpu"))
+    cfg = tiny(test_dropout=True)
+    quirky = DecolleNet(cfg, precision(cfg), (2, 6, 6), 3, torch.device("cpu"))
     assert 0.0 in quirky.dropout(64, train=False)
 
 

@@ -164,7 +164,7 @@ def tiny_cfg():
 @pytest.mark.parametrize("mode", ["event", "dense"])
 def test_counts_match_brute_force(mode, tmp_path):
     cfg = tiny_cfg()
-    net = DecolleNet(cfg, (2, 6, 6), 3, torch.device("cpu"))
+    net = DecolleNet(cfg, precision(cfg), (2, 6, 6), 3, torch.device("cpu"))
     tracer = DecolleTracer(cfg, precision(cfg), mode)
     tracer.bind(net)
     records, prev = [], {}
@@ -230,7 +230,9 @@ def test_conv_geometry_by_hand():
 def test_precision_stored_bits():
     p = precision(DecolleWorkload())
     assert p.tag == "w8u6p12q10r2s6a6sig6e6g10" == DecolleWorkload().precision_tag
-    assert list(p.configured) == list(tasks.get("decolle").precision_fields)
+    # The tag's fields, in tag order, then the gradient RNG's (which the model reads too).
+    assert list(p.configured) == [*tasks.get("decolle").precision_fields, "rng_bits"]
+    assert p.configured["rng_bits"] == DecolleWorkload().rng_bits
     assert p.stored == {
         "weight": 10, "trace_q": 11, "trace_p": 13, "refrac": 3, "mem": 9, "spk": 1,
         "input": 1, "err": 6, "grad": 10, "readout": 6, "feedback": 6, "ro_input": 7,

@@ -165,7 +165,7 @@ def test_decolle_counts_do_not_depend_on_the_device(device, move, mode):
         data_set="generated", channels=[2, 2], pooling=[2, 1], kernel_size=3, padding=1,
         train_steps=6, burn_in=2, batch_size=2, weight_mult=2e-2, seed=3,
     )  # fmt: skip
-    net = DecolleNet(cfg, (2, 6, 6), 3, torch.device(device))
+    net = DecolleNet(cfg, precision(cfg), (2, 6, 6), 3, torch.device(device))
     here, there = (DecolleTracer(cfg, precision(cfg), mode) for _ in range(2))
     here.bind(net)
     there.bind(MovedNet(net, move))

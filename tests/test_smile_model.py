@@ -6,6 +6,7 @@ import torch
 
 from qsnn_mem.tasks.smile.config import SmileWorkload
 from qsnn_mem.tasks.smile.model import SmileNet
+from qsnn_mem.tasks.smile.precision import precision as precision_of
 
 SMALL = dict(nb_inputs=30, nb_hidden=20, nb_outputs=12, nb_steps=40)
 FLOAT = dict(weight_bits=None, state_bits=None, grad_bits=None, error_bits=None)
@@ -57,7 +58,7 @@ def plain_float_loss(cfg, x, target, w1, w2, scales):
 def test_float_mode_equals_plain_float(backend):
     cfg = SmileWorkload(**SMALL, **FLOAT)
     x, target = data(cfg)
-    net = SmileNet(cfg, torch.device("cpu"), backend)
+    net = SmileNet(cfg, precision_of(cfg), torch.device("cpu"), backend)
     w1, w2 = (w.detach().clone().requires_grad_(True) for w in net.weights)
     loss, out = plain_float_loss(cfg, x, target, w1, w2, net.scales)
     loss.backward()
@@ -81,7 +82,7 @@ def test_float_mode_equals_plain_float(backend):
 def test_fused_kernels_equal_the_autograd_specification(precision):
     cfg = SmileWorkload(**SMALL, **precision)
     x, target = data(cfg)
-    nets = [SmileNet(cfg, torch.device("cpu"), b) for b in ("autograd", "fused")]
+    nets = [SmileNet(cfg, precision_of(cfg), torch.device("cpu"), b) for b in ("autograd", "fused")]
     for _ in range(4):
         results = []
         for net in nets:
@@ -102,7 +103,7 @@ def test_fused_kernels_equal_the_autograd_specification(precision):
 
 def test_initialisation_follows_the_reference():
     cfg = SmileWorkload(nb_epochs=1)
-    net = SmileNet(cfg, torch.device("cpu"), "fused")
+    net = SmileNet(cfg, precision_of(cfg), torch.device("cpu"), "fused")
     assert net.scales == [16.0, 16.0]  # fan-in 784 for both layers, as the reference
     w_hat = net.forward_weights()[0]
     assert set(torch.unique(w_hat * 32).tolist()) == {-1.0, 0.0, 1.0}

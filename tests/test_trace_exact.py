@@ -59,7 +59,7 @@ def trace_and_count(mode, seed, extra):
     """Three epochs and an inference, traced and brute-force counted; also the number of
     (epoch, layer) error matrices with an all-zero step (where row gathers are skipped)."""
     cfg, x, target = small_case(seed, **extra)
-    net = SmileNet(cfg, torch.device("cpu"), "fused")
+    net = SmileNet(cfg, precision(cfg), torch.device("cpu"), "fused")
     opt = Adamax(net.weights, lr=cfg.lr, stored=net.stored_forms())
     tracer = SmileTracer(cfg, precision(cfg), mode)
     brute = {}
@@ -138,7 +138,7 @@ def test_hand_worked_layer():
     State: 3 steps x 2 neurons = 6 elements per tensor and op, 3 row accesses.
     """
     cfg = SmileWorkload(nb_inputs=3, nb_hidden=2, nb_outputs=2, nb_steps=3, seed=0)
-    net = SmileNet(cfg, torch.device("cpu"), "fused")
+    net = SmileNet(cfg, precision(cfg), torch.device("cpu"), "fused")
     with torch.no_grad():
         net.weights[0].copy_(torch.tensor([[0.5, 0.0], [0.5, 0.5], [0.0, 0.0]]))
     x = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]])

@@ -43,8 +43,8 @@ def estimate(
 ) -> None:
     """Energy per training epoch and per inference, and area, of a traced run."""
     spec = arch.load_arch(arch_file, set_ or [])
-    run = accesses.load_trace(trace)
-    ev = est.evaluate([(spec, run)])
+    counted = accesses.load_trace(trace)
+    ev = est.evaluate([(spec, counted)])
     energy = tables.energy_table(ev)
     area = tables.area_table(ev)
     summary = ev.summary().iloc[0].to_dict()
@@ -63,13 +63,13 @@ def estimate(
             "versions": {"qsnn_mem": __version__, "python": platform.python_version()},
         },
     )
-    _print_summary(spec.name, run, energy, area, summary, folder, tables.traversal_table(ev))
+    _print_summary(spec.name, counted, energy, area, summary, folder, tables.traversal_table(ev))
 
 
-def _print_summary(name, run, energy, area, summary, folder, traversal) -> None:
-    epochs = max(run.normalisers["train_epochs"], 1)
-    infers = run.normalisers["infer_samples"]
-    table = Table(title=f"{name} on {run.workload} ({run.folder})")
+def _print_summary(name, counted, energy, area, summary, folder, traversal) -> None:
+    epochs = max(counted.normalisers["train_epochs"], 1)
+    infers = counted.normalisers["infer_samples"]
+    table = Table(title=f"{name} on {counted.workload} ({counted.folder})")
     for col in ("memory", "capacity", "area", "leakage", "energy/epoch", "energy/inference"):
         table.add_column(col, justify="left" if col == "memory" else "right")
     by_phase = energy.groupby(["memory", "phase"])["energy_J"].sum()

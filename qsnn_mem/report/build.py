@@ -115,4 +115,5 @@ def _density(priced: Priced, chosen: dict[str, str], title: str):
     layers = [c for c in priced.values if c.startswith("nonzero_w_")]
     tables = {c.removeprefix("nonzero_w_"): analysis.by_bits(runs, c, ()) for c in layers}
     tables["all"] = analysis.by_bits(runs, "weight_density", ())
-    return figures.density_vs_bits(tables, title)
+    task = priced.task
+    return figures.density_vs_bits(tables, title, task.reference_density, task.reference_label)

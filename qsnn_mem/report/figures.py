@@ -14,9 +14,6 @@ import pandas as pd
 from ..io import atomic_path
 from ..tasks import Metric
 
-# ISCAS 2020: fraction of non-zero weights of the trained network per weight bitwidth, drawn in
-# the "density" figure (only tasks listing that figure get it).
-PAPER_DENSITY = {2: 0.65, 3: 0.85, 4: 0.92, 5: 0.97, 6: 0.98}
 KIND_ORDER = (
     "weight", "syn", "mem", "spk", "input", "err", "grad", "controller", "datapath", "leakage",
 )  # fmt: skip
@@ -127,9 +124,11 @@ def area_vs_bits(table: pd.DataFrame, colour, title: str):
     return fig
 
 
-def density_vs_bits(tables: dict[str, pd.DataFrame], title: str):
+def density_vs_bits(
+    tables: dict[str, pd.DataFrame], title: str, reference: dict[int, float], label: str
+):
     """Non-zero weight fraction per layer (``tables``: layer name or "all" -> by_bits table)
-    against weight bits, with the ISCAS 2020 network's values."""
+    against weight bits, with a published network's values (``reference``, ``label``)."""
     fig, ax = plt.subplots(figsize=(6.2, 4.4), constrained_layout=True)
     markers = "os^v<>"
     for i, (name, table) in enumerate(tables.items()):
@@ -137,9 +136,10 @@ def density_vs_bits(tables: dict[str, pd.DataFrame], title: str):
                                                                      f"layer {name}")  # fmt: skip
         ax.errorbar(table["weight_bits"], table["mean"], yerr=table["std"], color=style[0],
                     marker=style[1], capsize=3, label=style[2])  # fmt: skip
-    bits = sorted(PAPER_DENSITY)
-    ax.plot(bits, [PAPER_DENSITY[b] for b in bits], ls="none", marker="x", ms=9, color="tab:red",
-            label="ISCAS 2020 (paper)")  # fmt: skip
+    bits = sorted(reference)
+    if bits:
+        ax.plot(bits, [reference[b] for b in bits], ls="none", marker="x", ms=9, color="tab:red",
+                label=label)  # fmt: skip
     ax.set_ylabel("non-zero weight fraction (last epoch)")
     _bits_axis(ax, list(tables.values()), tuple(bits))
     ax.set_ylim(0, 1.05)

@@ -126,6 +126,11 @@ def _results_table(runs: pd.DataFrame, columns: list[str]) -> str:
     return _table(["weight bits", "stored weight bits", *columns], rows)
 
 
+def _reference(rep: Report) -> str:
+    label = rep.priced.task.reference_label
+    return f"; crosses: the {label}" if label else ""
+
+
 def _sections(rep: Report) -> dict[str, list[str]]:
     """report.md's section of each figure (task.figures names them), in report order."""
     metric = rep.priced.task.quality
@@ -153,7 +158,7 @@ def _sections(rep: Report) -> dict[str, list[str]]:
         "density": [
             "## Weight density", "",
             _figure("density_vs_bits", "non-zero weight fraction", "Fraction of non-zero weights "
-                    "after training versus weight bitwidth; crosses: the ISCAS 2020 network."),
+                    f"after training versus weight bitwidth{_reference(rep)}."),
         ],
         "area": [
             "## Area", "",

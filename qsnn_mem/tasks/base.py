@@ -62,6 +62,10 @@ class Task:
     summarize: Callable[[pd.DataFrame], dict[str, float]]
     layers: Callable[[Any], list[str]]
     precision: Callable[[Any], Precision] | None = None
+    # Published weight density per weight bitwidth, drawn beside the runs' on the density
+    # figure, and whose it is (e.g. the paper's trained network).
+    reference_density: dict[int, float] = field(default_factory=dict)
+    reference_label: str = ""
     # ``trace_saved_weights(cfg, weights, run_dir, *, trace_mode, command)``: one traced
     # inference with the weights of an earlier run (``qsnn-mem trace --phase infer``); None
     # where the task cannot (the CLI then says so).

@@ -19,6 +19,7 @@ from torch.nn.grad import conv2d_weight
 from ... import quant
 from ...quant import Bits
 from ...quant_kernels import quant_grad as quant_grad_kernel
+from ..base import Precision
 from .config import DecolleWorkload
 
 
@@ -36,10 +37,14 @@ class QuantBits(NamedTuple):  # the bitwidth of each quantizer of a layer (None 
     rng: Bits
 
 
-def quant_bits(cfg: DecolleWorkload) -> QuantBits:
+def quant_bits(precision: Precision) -> QuantBits:
+    """The quantizer bitwidths of a layer, from the run's precision record (read once, at
+    construction)."""
+    c = precision.configured
     return QuantBits(
-        cfg.weight_bits, cfg.q_bits, cfg.p_bits, cfg.refrac_bits, cfg.readout_bits,
-        cfg.grad_bits, cfg.error_bits, cfg.mem_bits, cfg.act_bits, cfg.sig_bits, cfg.rng_bits,
+        c["weight_bits"], c["q_bits"], c["p_bits"], c["refrac_bits"], c["readout_bits"],
+        c["grad_bits"], c["error_bits"], c["mem_bits"], c["act_bits"], c["sig_bits"],
+        c["rng_bits"],
     )  # fmt: skip
 
 
@@ -195,11 +200,10 @@ def _uniform(shape, low, high, gen, device) -> torch.Tensor:
 
 
 def readout_weights(
-    classes: int, fan_in: int, cfg: DecolleWorkload, gen: torch.Generator, device
+    classes: int, fan_in: int, sb: Bits, cfg: DecolleWorkload, gen: torch.Generator, device
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """Fixed readout ``Wr`` and sign-concordant feedback ``B`` (both [classes, fan_in], sb bits)
-    and the readout scale ``max(1, shift((1 - L_min)/L))``, ``L = lc_ampl/sqrt(fan_in)``."""
-    sb = cfg.readout_bits
+    """Fixed readout ``Wr`` and sign-concordant feedback ``B`` (both [classes, fan_in], ``sb``
+    bits) and the readout scale ``max(1, shift((1 - L_min)/L))``, ``L = lc_ampl/sqrt(fan_in)``."""
     w_r = quant.quantize(_uniform((classes, fan_in), -1.0, 1.0, gen, device), sb)
     back = quant.quantize(_uniform((classes, fan_in), -1.0, 1.0, gen, device), sb)
     back = torch.where(w_r != 0, back.abs() * torch.sign(w_r), back)
@@ -209,11 +213,12 @@ def readout_weights(
 
 
 class DecolleLayer:
-    """Parameters of one layer (conv weights, bias, fixed readout) and its step functions."""
+    """Parameters of one layer (conv weights, bias, fixed readout) and its step functions; the
+    bitwidths of its quantizers (from the run's ``precision``) are read once, into ``bits``."""
 
     def __init__(
-        self, cfg: DecolleWorkload, k: int, in_shape: tuple[int, int, int], classes: int,
-        device: torch.device, gen: torch.Generator,
+        self, cfg: DecolleWorkload, precision: Precision, k: int, in_shape: tuple[int, int, int],
+        classes: int, device: torch.device, gen: torch.Generator,
     ) -> None:  # fmt: skip
         c_in, h, w = in_shape
         c_out, ks, pad, pool = cfg.channels[k], cfg.kernel_size, cfg.padding, cfg.pooling[k]
@@ -221,14 +226,14 @@ class DecolleLayer:
         if h_out < pool or w_out < pool:
             raise ValueError(f"layer {k + 1}: input {h}x{w} is too small for the conv and pool")
         self.name = f"conv{k + 1}"
-        self.cfg, self.bits, self.device = cfg, quant_bits(cfg), device
+        self.cfg, self.bits, self.device = cfg, quant_bits(precision), device
         self.in_shape, self.conv_shape = in_shape, (c_out, h_out, w_out)
         self.out_shape = (c_out, h_out // pool, w_out // pool)
         self.dyn = self._dynamics(cfg, in_shape, pool, gen, device)
         self.w, self.b = self._init_weights(cfg, c_in, c_out, ks, gen, device)
         fan_in = math.prod(self.out_shape)
         self.w_r, self.feedback, self.readout_scale = readout_weights(
-            classes, fan_in, cfg, gen, device
+            classes, fan_in, self.bits.readout, cfg, gen, device
         )
 
     def _dynamics(self, cfg, in_shape, pool, gen, device) -> Dynamics:
@@ -241,7 +246,8 @@ class DecolleLayer:
         p_s = float((t_mem * q_s / (1.0 - alpha)).max())
         gamma = 1.0 - dt_ms / cfg.tau_ref
         fan_in = in_shape[0] * cfg.kernel_size**2
-        l_min = 0.0 if cfg.weight_bits is None else cfg.init_beta / quant.step(cfg.weight_bits)
+        wb = self.bits.weight
+        l_min = 0.0 if wb is None else cfg.init_beta / quant.step(wb)
         scale = max(1.0, quant.shift(l_min * math.sqrt(fan_in)))
         return Dynamics(
             alpha, beta, t_mem, t_syn, gamma, p_s * cfg.pq_cap, q_s * cfg.pq_cap,
@@ -251,7 +257,7 @@ class DecolleLayer:
 
     def _init_weights(self, cfg, c_in, c_out, ks, gen, device):
         stdv = 1.0 / math.sqrt(c_in * ks * ks)
-        wb, wm = cfg.weight_bits, cfg.weight_mult
+        wb, wm = self.bits.weight, cfg.weight_mult
         l_min = 0.0 if wb is None else cfg.init_beta / quant.step(wb)
         w = _uniform((c_out, c_in, ks, ks), -1, 1, gen, device) * max(stdv, l_min) * wm
         b = _uniform((c_out,), -1, 1, gen, device) * max(100 * stdv, l_min) * wm

@@ -1,5 +1,6 @@
-"""DECOLLE's precision: the ten configured bitwidths, their folder tag, and the bits each stored
-tensor occupies (the one place that rule lives; the tracer and run.json read it from here).
+"""DECOLLE's precision: the configured bitwidths (the ten of the tag, and the gradient RNG's),
+their folder tag, and the bits each stored tensor occupies (the one place that rule lives; the
+model, the tracer and run.json read it from here).
 
 Stored widths are the true code widths of docs/decolle.md ("Accounting"): quant01 values (Q, P,
 R, the sigmoid readout input) take one bit more than configured (2**b + 1 levels); U spans
@@ -23,6 +24,8 @@ TAG_LETTERS = (
     ("error_bits", "e"), ("grad_bits", "g"),
 )  # fmt: skip
 PRECISION_FIELDS = tuple(name for name, _ in TAG_LETTERS)
+# Every bitwidth the model reads: the tag's, and the gradient RNG's (not part of the tag).
+CONFIGURED_FIELDS = (*PRECISION_FIELDS, "rng_bits")
 
 SPIKE_BITS = 1
 # The keys of Precision.stored: trace vocabulary tensors as the conv layers ``convK`` (and
@@ -66,5 +69,5 @@ def stored_bits(configured: dict[str, int | None], mem_clamp: float) -> dict[str
 
 def precision(cfg: Any) -> Precision:
     """The precision of a :class:`~.config.DecolleWorkload`."""
-    configured = {name: getattr(cfg, name) for name in PRECISION_FIELDS}
+    configured = {name: getattr(cfg, name) for name in CONFIGURED_FIELDS}
     return Precision(tag(configured), configured, stored_bits(configured, cfg.mem_clamp))

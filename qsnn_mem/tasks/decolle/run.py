@@ -3,8 +3,9 @@
 The folder holds ``metrics.csv`` (loss and per-layer accuracy per epoch), ``weights.npz``,
 ``run.json`` and, when traced, ``accesses.csv``, ``tensors.csv``, ``trace.json`` and
 ``neurobench.json`` in the format of the smile trace (docs/accounting.md). ``run.json`` records
-the run's precision under ``precision``: ``tag``, ``configured`` (the ten bit fields) and
-``stored`` (the bits each tensor occupies in memory, :mod:`.precision`).
+the run's precision under ``precision``: ``tag``, ``configured`` (the ten bit fields of the tag
+and ``rng_bits``) and ``stored`` (the bits each tensor occupies in memory, :mod:`.precision`).
+The record is built once per run, here, and passed down.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ def run_decolle(
         on_epoch=hook,
         on_step=None if tracer is None else tracer.on_step,
         on_start=None if tracer is None else (lambda r: tracer.bind(r.net)),
+        precision=precision,
     )
     if tracer is not None and infer and result.metrics:
         trace_inference(result, tracer)

@@ -17,10 +17,12 @@ import numpy as np
 import torch
 
 from ...errors import QsnnError
+from ..base import Precision
 from .config import NB_CLASSES, DecolleWorkload
 from .data.events import EventSet, load_events_npz
 from .data.synthetic_events import generate_events
 from .model import DecolleLayer, Forward, Learn
+from .precision import precision as precision_of
 
 StepHook = Callable[[str, int, int, Forward, Learn | None], None]  # phase, t, layer, ...
 
@@ -126,15 +128,19 @@ def dense_batch(
 
 
 class DecolleNet:
-    """The stack of LIF conv layers; generators for init, dropout and gradient rounding."""
+    """The stack of LIF conv layers at the run's precision; generators for init, dropout and
+    gradient rounding."""
 
-    def __init__(self, cfg: DecolleWorkload, in_shape, classes: int, device: torch.device):
-        self.cfg, self.classes, self.device = cfg, classes, device
+    def __init__(
+        self, cfg: DecolleWorkload, precision: Precision, in_shape, classes: int,
+        device: torch.device,
+    ) -> None:  # fmt: skip
+        self.cfg, self.precision, self.classes, self.device = cfg, precision, classes, device
         init_gen = torch.Generator().manual_seed(cfg.seed)
         self.layers: list[DecolleLayer] = []
         shape = in_shape
         for k in range(len(cfg.channels)):
-            layer = DecolleLayer(cfg, k, shape, classes, device, init_gen)
+            layer = DecolleLayer(cfg, precision, k, shape, classes, device, init_gen)
             self.layers.append(layer)
             shape = layer.out_shape
         self.round_gen = torch.Generator().manual_seed(cfg.seed + 1)
@@ -218,16 +224,16 @@ class DecolleResult:
     wall_s: float = 0.0
 
 
-def learning_rate(cfg: DecolleWorkload, epoch: int) -> float:
+def learning_rate(cfg: DecolleWorkload, precision: Precision, epoch: int) -> float:
     """grad_scale halves every lr_div epochs; float SGD's lr_sgd is divided by 5 instead."""
-    if cfg.grad_bits is None:
+    if precision.configured["grad_bits"] is None:
         return cfg.lr_sgd / 5 ** (epoch // cfg.lr_div)
     return cfg.grad_scale / 2 ** (epoch // cfg.lr_div)
 
 
 def train_epoch(result: DecolleResult, epoch: int, rng, hook: StepHook | None) -> dict:
     cfg, net, data = result.cfg, result.net, result.data
-    lr = learning_rate(cfg, epoch)
+    lr = learning_rate(cfg, net.precision, epoch)
     n = len(net.layers)
     loss, correct, seen = 0.0, np.zeros(n), 0
     spikes, updates = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
@@ -271,13 +277,18 @@ def train_decolle(
     on_epoch: EpochHook | None = None,
     on_step: StepHook | None = None,
     on_start: Callable[[DecolleResult], None] | None = None,
+    *,
+    precision: Precision | None = None,
 ) -> DecolleResult:
-    """Train for ``cfg.epochs``; Ctrl-C stops training and keeps the epochs done."""
+    """Train for ``cfg.epochs``; Ctrl-C stops training and keeps the epochs done.
+    ``precision`` is the run's record (built here from ``cfg`` when not given)."""
+    if precision is None:
+        precision = precision_of(cfg)
     device = pick_device(cfg)
     if cfg.cpu_threads is not None and device.type == "cpu":
         torch.set_num_threads(cfg.cpu_threads)
     data = load_data(cfg)
-    net = DecolleNet(cfg, (2, *data.size), data.classes, device)
+    net = DecolleNet(cfg, precision, (2, *data.size), data.classes, device)
     result = DecolleResult(cfg, net, data)
     if on_start is not None:
         on_start(result)

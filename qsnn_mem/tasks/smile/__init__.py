@@ -57,6 +57,9 @@ TASK = Task(
     axis_aliases=AXIS_ALIASES,
     quality=Metric("van_rossum_min", "minimum van Rossum distance", lower_is_better=True),
     figures=("energy_vs_bits", "breakdown", "pareto", "density", "area"),
+    # ISCAS 2020: the trained network's fraction of non-zero weights (energy-anchors.md).
+    reference_density={2: 0.65, 3: 0.85, 4: 0.92, 5: 0.97, 6: 0.98},
+    reference_label="ISCAS 2020 network",
     run=run,
     summarize=summarize,
     layers=lambda cfg: list(LAYERS),

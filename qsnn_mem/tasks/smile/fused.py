@@ -21,15 +21,15 @@ if TYPE_CHECKING:
 
 def forward(net: SmileNet, x: np.ndarray) -> tuple[list[np.ndarray], list[tuple]]:
     """Quantize the weights and run every layer; returns the rasters and per-layer state."""
-    cfg, lif = net.cfg, net.lif
+    lif = net.lif
     rasters, layers = [x], []
     for w, scale in zip(net.weights, net.scales, strict=True):
         w_hat, nnz, row_nnz, col_nnz = quantize_weight(
-            w.detach().numpy(), kernel_step(cfg.weight_bits), scale
+            w.detach().numpy(), kernel_step(net.weight_bits), scale
         )
         spk, v_rec, flags, state_nnz, spikes = kernels.lif_forward(
             rasters[-1], w_hat, lif.alpha, lif.beta, lif.threshold, lif.reset,
-            kernel_step(cfg.state_bits), lif.syn_delay,
+            kernel_step(lif.state_bits), lif.syn_delay,
         )  # fmt: skip
         rasters.append(spk)
         layers.append((w_hat, int(nnz), row_nnz, col_nnz, v_rec, flags, state_nnz, spikes))
@@ -62,13 +62,13 @@ def epoch(net: SmileNet, x: np.ndarray, target: np.ndarray) -> EpochResult:
     )
     rasters, fwd = forward(net, x)
     loss, d_spk = van_rossum_grad(rasters[-1], target, cfg.vr_decay, net.vr_norm)
-    estep = kernel_step(cfg.error_bits)
+    estep = kernel_step(lif.error_bits)
     backward = []
     for k in range(len(fwd) - 1, -1, -1):
         w_hat, v_rec, flags = fwd[k][0], fwd[k][4], fwd[k][5]
         d_h, error_state_nnz = kernels.lif_backward(
             d_spk, v_rec, flags, lif.alpha, lif.beta, lif.surrogate_scale, estep,
-            cfg.state_bits is not None, lif.syn_delay,
+            lif.state_bits is not None, lif.syn_delay,
         )  # fmt: skip
         err, error_col_nnz = quant_error_matrix(d_h, estep)
         spike_error = d_spk

@@ -18,6 +18,7 @@ import torch
 from ... import quant
 from ...quant import Bits
 from ...quant_kernels import clip_, kernel_step
+from ..base import Precision
 from . import fused
 from .config import SmileWorkload
 from .neuron import LIFParams, lif_layer
@@ -48,21 +49,31 @@ def init_weight(
     return quant.quant(quant.clip(w, grad_bits), state_bits), scale
 
 
-def lif_params(cfg: SmileWorkload) -> LIFParams:
-    """The neuron parameters of a smile workload."""
+def lif_params(cfg: SmileWorkload, precision: Precision) -> LIFParams:
+    """The neuron parameters of a smile workload at its precision."""
+    bits = precision.configured
     return LIFParams(
         cfg.alpha, cfg.beta, cfg.threshold, cfg.reset, cfg.surrogate_scale, cfg.syn_delay,
-        cfg.state_bits, cfg.error_bits,
+        bits["state_bits"], bits["error_bits"],
     )  # fmt: skip
 
 
 class SmileNet:
-    """Float shadow weights, their forward quantization, and one training epoch."""
+    """Float shadow weights, their forward quantization, and one training epoch.
 
-    def __init__(self, cfg: SmileWorkload, device: torch.device, backend: str) -> None:
+    The bitwidths come from ``precision`` (the task's record, :mod:`.precision`), read once here:
+    the weight bits in :attr:`weight_bits`, the state and error bits in :attr:`lif`, the
+    gradient and RNG bits in :attr:`grad_quant`."""
+
+    def __init__(
+        self, cfg: SmileWorkload, precision: Precision, device: torch.device, backend: str
+    ) -> None:
         self.cfg = cfg
+        self.precision = precision
         self.device = device
         self.backend = backend
+        bits = precision.configured
+        self.weight_bits: Bits = bits["weight_bits"]
         init_gen = torch.Generator().manual_seed(cfg.seed)
         sizes = [(cfg.nb_inputs, cfg.nb_hidden), (cfg.nb_hidden, cfg.nb_outputs)]
         self.weights: list[torch.Tensor] = []
@@ -72,19 +83,19 @@ class SmileNet:
                 fan_in,
                 fan_out,
                 cfg.init_fan_in or fan_in,
-                cfg.weight_bits,
-                cfg.state_bits,
-                cfg.grad_bits,
+                self.weight_bits,
+                bits["state_bits"],
+                bits["grad_bits"],
                 init_gen,
             )
             self.weights.append(w.to(device).requires_grad_(True))
             self.scales.append(scale)
-        self.lif = lif_params(cfg)
+        self.lif = lif_params(cfg, precision)
         # Stochastic rounding has its own stream, drawn on the CPU for every device.
         self.grad_quant = GradQuant(
-            cfg.error_bits,
-            cfg.grad_bits,
-            cfg.rng_bits,
+            bits["error_bits"],
+            bits["grad_bits"],
+            bits["rng_bits"],
             cfg.grad_scale,
             torch.Generator().manual_seed(cfg.seed + 1),
         )
@@ -92,9 +103,9 @@ class SmileNet:
 
     def clip_(self) -> None:
         """Clip the shadow weights to the weight range in place (before every forward pass)."""
-        if self.cfg.weight_bits is None:
+        if self.weight_bits is None:
             return
-        b = quant.bound(self.cfg.weight_bits)
+        b = quant.bound(self.weight_bits)
         with torch.no_grad():
             for w in self.weights:
                 if w.device.type == "cpu":
@@ -104,13 +115,13 @@ class SmileNet:
 
     def stored_forms(self) -> list[float]:
         """Grid denominator of each stored weight matrix, as the kernels take it."""
-        return [kernel_step(self.cfg.weight_bits)] * len(self.weights)
+        return [kernel_step(self.weight_bits)] * len(self.weights)
 
     def forward_weights(self) -> list[torch.Tensor]:
         """``W_hat = quantize(W, weight_bits) / scale`` of every layer."""
         with torch.no_grad():
             return [
-                quant.quantize(w, self.cfg.weight_bits) / s
+                quant.quantize(w, self.weight_bits) / s
                 for w, s in zip(self.weights, self.scales, strict=True)
             ]
 
@@ -127,7 +138,7 @@ class SmileNet:
             x,
             target,
             self.weights,
-            self.cfg.weight_bits,
+            self.weight_bits,
             self.scales,
             self.lif,
             self.grad_quant,

@@ -1,6 +1,6 @@
-"""The smile task's precision: the four configured bitwidths (WAGE), their folder tag, and the
-bits each stored tensor occupies (the one place that rule lives; the tracer and run folders read
-it from here).
+"""The smile task's precision: the configured bitwidths (WAGE, and the gradient RNG's), their
+folder tag, and the bits each stored tensor occupies (the one place that rule lives; the model,
+the tracer and run folders read it from here).
 
 Weights take ``weight_bits``, the synapse and membrane state ``state_bits``, the BPTT errors
 ``error_bits`` and the weight gradients ``grad_bits``; spikes (the network input and every
@@ -20,6 +20,8 @@ TAG_LETTERS = (
     ("weight_bits", "w"), ("state_bits", "a"), ("grad_bits", "g"), ("error_bits", "e"),
 )  # fmt: skip
 PRECISION_FIELDS = tuple(name for name, _ in TAG_LETTERS)
+# Every bitwidth the model reads: the tag's, and the gradient RNG's (not part of the tag).
+CONFIGURED_FIELDS = (*PRECISION_FIELDS, "rng_bits")
 
 SPIKE_BITS = 1
 
@@ -41,5 +43,5 @@ def stored_bits(configured: dict[str, int | None]) -> dict[str, int]:
 
 def precision(cfg: Any) -> Precision:
     """The precision of a :class:`~.config.SmileWorkload`."""
-    configured = {name: getattr(cfg, name) for name in PRECISION_FIELDS}
+    configured = {name: getattr(cfg, name) for name in CONFIGURED_FIELDS}
     return Precision(tag(configured), configured, stored_bits(configured))

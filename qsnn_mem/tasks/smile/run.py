@@ -3,7 +3,8 @@ run.json, weights.npz, the raster and loss figures and, when traced, the trace f
 written atomically. Also one traced inference with the weights of an earlier run.
 
 ``run.json`` records the run's precision under ``precision``: ``tag``, ``configured`` (the four
-bit fields) and ``stored`` (the bits each tensor occupies in memory, :mod:`.precision`)."""
+bit fields of the tag and ``rng_bits``) and ``stored`` (the bits each tensor occupies in memory,
+:mod:`.precision`). The record is built once per run, here, and passed down."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ from ...errors import QsnnError
 from ...io import atomic_path, ensure_dir, write_csv, write_json
 from ...run_folder import git_commit, versions
 from ...trace.output import write_trace
+from ..base import Precision
 from .data import smile_input
 from .model import SmileNet
 from .plots import loss_figure, raster_figure
-from .precision import precision
+from .precision import precision as precision_of
 from .tracer import SmileTracer
 from .train import TrainResult, pick_device, train
 
@@ -44,13 +46,14 @@ def run(
     epochs; with ``trace_mode`` count every access (training, then one inference with the
     trained weights if ``infer``). A traced run trains on the fused CPU kernels whatever
     ``device: auto`` would pick without tracing."""
+    precision = precision_of(cfg)
     tracer = None
     train_cfg = cfg
     if trace_mode is not None:
         device, backend = pick_device(cfg, trace=True)  # refuses cuda/autograd before any writing
         # Pin what tracing resolved, so that train() does not pick CUDA on a GPU machine.
         train_cfg = cfg.model_copy(update={"device": device.type, "backend": backend})
-        tracer = SmileTracer(cfg, precision(cfg), trace_mode)
+        tracer = SmileTracer(cfg, precision, trace_mode)
     ensure_dir(run_dir)  # fail before training, not after
 
     def hook(result, res):
@@ -61,7 +64,7 @@ def run(
         if on_epoch is not None:
             on_epoch(result, res)
 
-    result = train(train_cfg, on_epoch=hook)
+    result = train(train_cfg, on_epoch=hook, precision=precision)
     result.cfg = cfg  # run.json keeps the workload as written; its device/backend say what ran
     if tracer is not None and infer and result.metrics:
         tracer.trace_inference(result.net, result.x)
@@ -76,14 +79,15 @@ def trace_saved_weights(
 ) -> SmileTracer:
     """One inference of the smile network with the weights of an earlier run (its folder or its
     weights.npz), counted into the trace folder ``run_dir``."""
-    loaded = load_weights(weights, cfg)
+    precision = precision_of(cfg)
+    loaded = load_weights(weights, cfg, precision)
     ensure_dir(run_dir)
-    net = SmileNet(cfg, torch.device("cpu"), "fused")
+    net = SmileNet(cfg, precision, torch.device("cpu"), "fused")
     with torch.no_grad():
         for w, (shadow, _) in zip(net.weights, loaded, strict=True):
             w.copy_(torch.from_numpy(shadow))
         net.scales = [scale for _, scale in loaded]
-    tracer = SmileTracer(cfg, precision(cfg), trace_mode)
+    tracer = SmileTracer(cfg, precision, trace_mode)
     tracer.trace_inference(net, torch.from_numpy(smile_input(cfg)))
     write_trace(run_dir, tracer, extra={"weights": str(weights), "command": command})
     return tracer
@@ -98,7 +102,8 @@ def write_checkpoint(run_dir: Path, result: TrainResult) -> None:
 
 def write_weights(path: Path, result: TrainResult) -> None:
     """Float shadow weights, forward scales, and the integer codes held in memory."""
-    net, bits = result.net, result.cfg.weight_bits
+    net = result.net
+    bits = net.precision.configured["weight_bits"]
     arrays: dict[str, np.ndarray] = {}
     for k, (w, scale) in enumerate(zip(net.weights, net.scales, strict=True), start=1):
         shadow = w.detach().cpu()
@@ -114,15 +119,13 @@ def write_weights(path: Path, result: TrainResult) -> None:
 
 def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | None = None) -> None:
     """Everything a finished (or interrupted) run leaves behind."""
-    cfg = result.cfg
+    cfg, precision = result.cfg, result.net.precision
     write_checkpoint(run_dir, result)
     if result.last is not None:
         output = result.last.layers[-1].spikes_out.cpu().numpy()
         target = result.target.cpu().numpy()
         epoch = len(result.metrics) - 1
-        title = (
-            f"{cfg.name} {precision(cfg).tag}, epoch {epoch}, loss {result.metrics[-1]['loss']:.1f}"
-        )
+        title = f"{cfg.name} {precision.tag}, epoch {epoch}, loss {result.metrics[-1]['loss']:.1f}"
         raster_figure(run_dir / "raster.png", output, target, title)
         frame = pd.DataFrame(result.metrics)
         loss_figure(
@@ -132,7 +135,7 @@ def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | No
         "command": command,
         "config": cfg.model_dump(mode="json"),
         "seed": cfg.seed,
-        "precision": asdict(precision(cfg)),
+        "precision": asdict(precision),
         "device": str(result.net.device),
         "backend": result.net.backend,
         "epochs_done": len(result.metrics),
@@ -146,8 +149,11 @@ def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | No
     write_json(run_dir / "run.json", info)
 
 
-def load_weights(path: str | os.PathLike, cfg: Any) -> list[tuple[np.ndarray, float]]:
-    """Shadow weights and scales of a run folder (or its weights.npz), checked against ``cfg``."""
+def load_weights(
+    path: str | os.PathLike, cfg: Any, precision: Precision
+) -> list[tuple[np.ndarray, float]]:
+    """Shadow weights and scales of a run folder (or its weights.npz), checked against the
+    workload's network sizes and weight bits."""
     source = Path(path)
     file = source / "weights.npz" if source.is_dir() else source
     if not file.is_file():
@@ -171,11 +177,12 @@ def load_weights(path: str | os.PathLike, cfg: Any) -> list[tuple[np.ndarray, fl
             )
         out.append((w.astype(np.float32), float(arrays.get(f"fc{k}_scale", 16.0))))
     stored = int(arrays.get("weight_bits", -1))
-    wanted = -1 if cfg.weight_bits is None else cfg.weight_bits
+    bits = precision.configured["weight_bits"]
+    wanted = -1 if bits is None else bits
     if stored != wanted:
         shown = "null" if stored == -1 else stored
         raise QsnnError(
             f"{file}: the weights were trained with weight_bits={shown}, the workload asks for "
-            f"{cfg.weight_bits}; add --set weight_bits={shown}"
+            f"{bits}; add --set weight_bits={shown}"
         )
     return out

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 import torch
 
 from ...errors import QsnnError
+from ..base import Precision
 from .config import SmileWorkload
 from .data import smile_input, smile_target_raster
 from .model import SmileNet
 from .optim import Adamax
+from .precision import precision as precision_of
 from .records import EpochResult
 
 
@@ -78,13 +80,18 @@ def epoch_metrics(epoch: int, cfg: SmileWorkload, res: EpochResult) -> dict:
 EpochHook = Callable[[TrainResult, EpochResult], None]
 
 
-def train(cfg: SmileWorkload, on_epoch: EpochHook | None = None) -> TrainResult:
-    """Train the smile network for ``cfg.nb_epochs``; Ctrl-C stops after the current epoch."""
+def train(
+    cfg: SmileWorkload, on_epoch: EpochHook | None = None, *, precision: Precision | None = None
+) -> TrainResult:
+    """Train the smile network for ``cfg.nb_epochs``; Ctrl-C stops after the current epoch.
+    ``precision`` is the run's record (built here from ``cfg`` when not given)."""
+    if precision is None:
+        precision = precision_of(cfg)
     device, backend = pick_device(cfg)
     torch.manual_seed(cfg.seed)
     x = torch.from_numpy(smile_input(cfg)).to(device)
     target = torch.from_numpy(smile_target_raster(cfg)).to(device)
-    net = SmileNet(cfg, device, backend)
+    net = SmileNet(cfg, precision, device, backend)
     optimizer = Adamax(net.weights, lr=cfg.lr, betas=(0.9, 0.999), stored=net.stored_forms())
     result = TrainResult(cfg, net, optimizer, x, target)
     start = time.perf_counter()
