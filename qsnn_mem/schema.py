@@ -29,7 +29,9 @@ class WorkloadBase(BaseModel):
 
     seed: int = Field(0, ge=0, description="Seeds data, initialisation, dropout and rounding.")
     device: Literal["auto", "cpu", "cuda"] = Field(
-        "auto", description="auto: CUDA when a GPU is present, else the CPU."
+        "auto",
+        description="auto: the fastest device that can do the job (CUDA when a GPU is present, "
+        "except where a task's tracer needs the CPU); cpu; cuda.",
     )
 
 

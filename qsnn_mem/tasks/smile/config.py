@@ -35,8 +35,9 @@ class SmileWorkload(WorkloadBase):
     task: Literal["smile"] = Field("smile", description="Which experiment this workload runs.")
     backend: Literal["auto", "fused", "autograd"] = Field(
         "auto",
-        description="fused: compiled CPU kernels (fast); autograd: step-by-step torch (any "
-        "device); auto: fused on the CPU, autograd on CUDA. Both compute the same numbers.",
+        description="fused: compiled CPU kernels (fast; the only backend that traces); "
+        "autograd: step-by-step torch (any device); auto: fused when tracing or on the CPU, "
+        "autograd on CUDA. Both compute the same numbers.",
     )
 
     input: str = Field(
