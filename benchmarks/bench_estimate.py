@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from qsnn_mem.contract import load_trace
 from qsnn_mem.memory import estimate, synthetic
-from qsnn_mem.memory.accesses import load_trace
 from qsnn_mem.memory.arch import Arch
 from qsnn_mem.memory.paper import PAPER_DENSITY
 from qsnn_mem.schema import validate

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qsnn_mem.contract import Trace, load_trace
 from qsnn_mem.memory import synthetic
-from qsnn_mem.memory.accesses import Trace, load_trace
 from qsnn_mem.memory.arch import Arch
 from qsnn_mem.schema import validate
 

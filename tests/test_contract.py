@@ -87,12 +87,9 @@ def test_empty_trace(tmp_path):
 
 
 def test_package_is_the_one_vocabulary():
-    from qsnn_mem.memory import accesses, arch
-    from qsnn_mem.trace import table
+    from qsnn_mem.memory import arch
 
-    assert arch.TENSORS is contract.TENSORS is table.TENSORS
-    assert table.AccessTable is AccessTable
-    assert accesses.load_trace is load_trace and accesses.Trace is contract.Trace
+    assert arch.TENSORS is contract.TENSORS
 
 
 def test_contract_loads_no_torch():

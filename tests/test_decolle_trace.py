@@ -11,14 +11,13 @@ import pytest
 import torch
 
 from qsnn_mem import quant, tasks
-from qsnn_mem.memory.accesses import ACCESS_COLUMNS, load_trace
+from qsnn_mem.contract import ACCESS_COLUMNS, AccessTable, load_trace
 from qsnn_mem.tasks.decolle import counting as rules
 from qsnn_mem.tasks.decolle.config import DecolleWorkload
 from qsnn_mem.tasks.decolle.precision import precision
 from qsnn_mem.tasks.decolle.tracer import DecolleTracer
 from qsnn_mem.tasks.decolle.train import DecolleNet, run_window
 from qsnn_mem.trace.output import write_trace
-from qsnn_mem.trace.table import AccessTable
 
 
 def synapses(c_in, h, w, c_out, k, pad):

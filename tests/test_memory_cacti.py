@@ -141,8 +141,8 @@ def test_table_equals_live_cacti_off_grid(built):
 
 
 def test_estimate_with_the_live_backend(built, tmp_path):
+    from qsnn_mem.contract import load_trace
     from qsnn_mem.memory import estimate, tables
-    from qsnn_mem.memory.accesses import load_trace
 
     from .memory_fixtures import make_arch, tiny_trace
 

@@ -76,7 +76,6 @@ def test_memory_package_never_imports_torch():
         f"qsnn_mem.memory.{m}"
         for m in (
             "arch",
-            "accesses",
             "encodings",
             "kinds",
             "datapath",

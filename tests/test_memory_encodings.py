@@ -48,9 +48,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from qsnn_mem.contract import load_trace
 from qsnn_mem.errors import QsnnError
 from qsnn_mem.memory import datapath, encodings, estimate, layer_pass, layout, tables
-from qsnn_mem.memory.accesses import load_trace
 from qsnn_mem.memory.arch import Arch
 from qsnn_mem.memory.encodings.base import PATTERNS, ROLES, Layout, Walk
 from qsnn_mem.schema import validate

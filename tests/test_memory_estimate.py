@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qsnn_mem.contract import load_trace
 from qsnn_mem.errors import QsnnError
 from qsnn_mem.memory import datapath, estimate, kinds, table, tables
-from qsnn_mem.memory.accesses import load_trace
 from qsnn_mem.memory.arch import Arch
 
 from .memory_fixtures import make_arch, smile, tiny_trace

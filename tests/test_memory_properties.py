@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qsnn_mem.contract import load_trace
 from qsnn_mem.memory import encodings, estimate, layer_pass, plan, tables
-from qsnn_mem.memory.accesses import load_trace
 from qsnn_mem.memory.arch import Arch
 from qsnn_mem.schema import validate
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from qsnn_mem.cli import main
+from qsnn_mem.contract import load_trace
 from qsnn_mem.memory import table as cacti_table
-from qsnn_mem.memory.accesses import load_trace
 from qsnn_mem.memory.arch import load_arch
 from qsnn_mem.memory.estimate import evaluate
 from qsnn_mem.sweep import parse_grid_option, plan, run

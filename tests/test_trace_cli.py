@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from qsnn_mem.cli import main
-from qsnn_mem.memory.accesses import load_trace
+from qsnn_mem.contract import load_trace
 
 SMALL = ["--set", "nb_epochs=3", "--set", "nb_hidden=40", "--set", "nb_outputs=250", "-q"]
 

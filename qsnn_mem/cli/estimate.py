@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
+from ..contract import load_trace
 from ..io import ensure_dir, write_csv, write_json
-from ..memory import accesses, arch, tables
+from ..memory import arch, tables
 from ..memory import estimate as est
 from .app import app
 
@@ -43,7 +44,7 @@ def estimate(
 ) -> None:
     """Energy per training epoch and per inference, and area, of a traced run."""
     spec = arch.load_arch(arch_file, set_ or [])
-    counted = accesses.load_trace(trace)
+    counted = load_trace(trace)
     ev = est.evaluate([(spec, counted)])
     energy = tables.energy_table(ev)
     area = tables.area_table(ev)

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..contract import Trace
 from ..errors import QsnnError
 from . import datapath, kinds, layout, plan
 from . import encodings as enc
-from .accesses import Trace
 from .arch import Arch
 from .encodings.base import BITMAP, PIXELS, ROLES, VALUES, ceil  # fmt: skip
 

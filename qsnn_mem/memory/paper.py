@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..contract import Trace, load_trace
 from ..schema import validate
 from . import estimate, layer_pass, tables
-from .accesses import Trace, load_trace
 from .arch import Arch
 
 # Weight density of the trained smile network per weight bits (ISCAS 2020, energy-anchors §1).

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..contract import Trace
 from ..errors import QsnnError
 from . import encodings as enc
-from .accesses import Trace
 from .arch import Arch
 from .encodings.base import PATTERNS, ROLES
 

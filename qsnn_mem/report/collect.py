@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .. import tasks
+from ..contract import Trace, load_trace
 from ..errors import QsnnError
-from ..memory.accesses import Trace, load_trace
 from ..memory.arch import Arch, load_arch
 from ..memory.estimate import Evaluation, evaluate
 from ..tasks import Task

@@ -1,6 +1,2 @@
-"""What the tracers share: the access table they count into (owned by :mod:`qsnn_mem.contract`)
-and the writing of a tracer's trace folder. Each task's tracer lives with its task."""
-
-from .table import AccessTable
-
-__all__ = ["AccessTable"]
+"""Writing a task's tracer into a trace folder, through :mod:`qsnn_mem.contract` (each task's
+tracer lives with its task)."""
