@@ -58,7 +58,7 @@ def against_live(n: int) -> None:
         tab = table.lookup(*points.T)
         t_table.append(time.perf_counter() - t0)
     err = 100 * np.abs(tab / ref - 1)
-    print(f"{n} off-grid configurations (nodes 22-90 nm, widths 1-256 bits, 64 bit-31 Mbit)")
+    print(f"{n} off-grid configurations (nodes 22-90 nm, widths 1-256 bits, 64 bit-31 Mibit)")
     print_stats(
         err, {"median %": np.median, "p90 %": lambda e: np.percentile(e, 90), "max %": np.max}
     )

@@ -1,4 +1,7 @@
-"""Atomic file output: readers never see a half-written file; a failed write keeps the old one."""
+"""Atomic file output: readers never see a half-written file; a failed write keeps the old one.
+
+A write the system refuses (a full disk, a quota, a read-only file system, permissions) is a
+:class:`QsnnError` naming the file and the reason, and leaves no temporary file behind."""
 
 from __future__ import annotations
 
@@ -18,15 +21,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
     target = Path(path)
     ensure_dir(target.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from others
         os.replace(tmp, target)
+    except OSError as exc:  # ENOSPC, EDQUOT, EROFS, EACCES, EIO ... from the block or the move
+        raise cannot_write(target, exc) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def cannot_write(target: Path, exc: OSError) -> QsnnError:
+    """``cannot write reports/x/run.json: No space left on device``: the file and the reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return QsnnError(f"cannot write {target}: {reason} (any earlier version of it is unchanged)")
 
 
 def _umask() -> int:

@@ -1,5 +1,6 @@
 """Reading a workload YAML: its ``task`` field picks the schema from :mod:`qsnn_mem.tasks`;
-seed option names, ``--set`` overrides and data paths relative to the file are resolved here."""
+seed option names, ``--set`` overrides and data paths relative to the file are resolved here;
+a bad value is reported under the name the user wrote and where (the file or ``--set``)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -
     raw = read_yaml(file)
     raw_over = apply_overrides({}, overrides or [])
     task = _task(raw_over.get("task", raw.get("task", tasks.DEFAULT)), file)
-    data = canonical_keys(raw, str(file), task.seed_names)
+    names: dict[str, str] = {}  # field -> the name the user wrote (global_wb)
+    data = canonical_keys(raw, str(file), task.seed_names, names)
     data.setdefault("name", file.stem)
-    over = canonical_keys(raw_over, "--set", task.seed_names)
-    workload = validate(task.schema, _merge(data, over), str(file))
+    over = canonical_keys(raw_over, "--set", task.seed_names, names)
+    origins = {f: "--set" for f in over}
+    workload = validate(task.schema, _merge(data, over), str(file), names=names, origins=origins)
     return _resolve_paths(workload, task.path_fields, file.parent, keep=set(over))
 
 

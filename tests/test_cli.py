@@ -40,7 +40,10 @@ def test_default_output_folder_names_the_precision(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "w.yaml").write_text("nb_epochs: 1\nnb_hidden: 10\nglobal_wb: 3\n")
     assert main(["train", "w.yaml", "-q"]) == 0
-    assert (tmp_path / "reports" / "w" / "w3a8g8e8_seed0" / "metrics.csv").exists()
+    # The folder names the precision and a hash of the whole configuration.
+    (folder,) = (tmp_path / "reports" / "w").glob("w3a8g8e8_seed0-*")
+    assert len(folder.name.rsplit("-", 1)[1]) == 8
+    assert (folder / "metrics.csv").exists()
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 
 from qsnn_mem import runner
 from qsnn_mem.cli import main
+from qsnn_mem.errors import QsnnError
 from qsnn_mem.sweep import MARKER, parse_grid_option, plan, run
 from qsnn_mem.sweep import point as point_mod
 from qsnn_mem.sweep.spec import Sweep
@@ -85,9 +87,8 @@ def test_a_folder_of_another_configuration_is_not_overwritten(tmp_path):
     assert run(plan(tiny_sweep("weight=2", trials=1), tmp_path / "sw")).ok
     other = tiny_sweep("weight=2", trials=1)
     other.overrides.append("lr=0.5")
-    pl = plan(other, tmp_path / "sw")
-    assert not pl.jobs
-    assert "another configuration (lr: 1.0 != 0.5)" in pl.summary.failed["w2a8g8e8_seed0"]
+    with pytest.raises(QsnnError, match=re.escape("w2a8g8e8_seed0: lr: 1.0 != 0.5")):
+        plan(other, tmp_path / "sw")
 
 
 def test_sweep_on_a_local_dask_cluster(tmp_path):

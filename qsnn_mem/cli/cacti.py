@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from ..errors import QsnnError
 from ..memory import cacti, cacti_build
 from ..memory import table as tab
+from ..memory.arch import NODE_RANGE_NM
 from .app import app
 from .common import QuietOption, progress_bar
 
@@ -43,6 +46,7 @@ def query(
     table: Annotated[bool, typer.Option(help="use the committed table, not live CACTI")] = False,
 ) -> None:
     """Per-access energy, leakage, area and cycle time of one SRAM."""
+    _check_query(node, capacity_bits, word_bits, banks, ports)
     if table:
         values = tab.lookup(node, capacity_bits, word_bits, banks, ports)[0]
         source = "cacti7 table"
@@ -57,6 +61,23 @@ def query(
         f"[{source}]",
         markup=False,
     )
+
+
+def _check_query(node: float, capacity_bits: int, word_bits: int, banks: int, ports: int) -> None:
+    """The options of ``cacti query`` within what an arch YAML allows."""
+    lo, hi = NODE_RANGE_NM
+    if not (math.isfinite(node) and lo <= node <= hi):
+        raise QsnnError(
+            f"--node {node:g}: not a technology node of CACTI 7 (allowed: {lo:g}-{hi:g} nm)"
+        )
+    if not 1 <= word_bits <= 1024:
+        raise QsnnError(f"--word-bits {word_bits}: allowed 1-1024")
+    if not 1 <= capacity_bits <= 2**40:
+        raise QsnnError(f"--capacity-bits {capacity_bits}: allowed 1 to 2^40")
+    if banks not in (1, 2, 4, 8):
+        raise QsnnError(f"--banks {banks}: allowed 1, 2, 4 or 8")
+    if ports not in (1, 2):
+        raise QsnnError(f"--ports {ports}: allowed 1 or 2")
 
 
 @cacti_app.command("table")

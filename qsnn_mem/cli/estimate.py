@@ -12,6 +12,8 @@ from rich.table import Table
 
 from .. import __version__
 from ..contract import load_trace
+from ..contract.read import read_json
+from ..errors import QsnnError
 from ..io import ensure_dir, write_csv, write_json
 from ..memory import arch, tables
 from ..memory import estimate as est
@@ -45,6 +47,7 @@ def estimate(
     """Energy per training epoch and per inference, and area, of a traced run."""
     spec = arch.load_arch(arch_file, set_ or [])
     counted = load_trace(trace)
+    check_trace_of_run(Path(trace))
     ev = est.evaluate([(spec, counted)])
     energy = tables.energy_table(ev)
     area = tables.area_table(ev)
@@ -65,6 +68,27 @@ def estimate(
         },
     )
     _print_summary(spec.name, counted, energy, area, summary, folder, tables.traversal_table(ev))
+
+
+def check_trace_of_run(folder: Path) -> None:
+    """A trace beside a run.json must be that run's: trace.json and run.json record the same
+    ``config_hash`` (written by the same run). Folders written before the hash existed, with
+    neither recording one, are not checked."""
+    run_file, trace_file = folder / "run.json", folder / "trace.json"
+    if not run_file.is_file():
+        return  # a trace folder alone (qsnn-mem trace --phase infer, synth)
+    run, meta = read_json(run_file), read_json(trace_file)
+    if not isinstance(run, dict):
+        raise QsnnError(f"{run_file}: not a JSON object (found a {type(run).__name__})")
+    ran, traced = run.get("config_hash"), meta.get("config_hash")
+    if ran is None and traced is None:
+        return
+    if ran != traced:
+        raise QsnnError(
+            f"{trace_file} (config {traced or 'not recorded'}) does not belong to the run in "
+            f"{run_file} (config {ran or 'not recorded'}): the folder mixes two runs; trace "
+            "the run again into its own folder (qsnn-mem trace ... --out DIR)"
+        )
 
 
 def _print_summary(name, counted, energy, area, summary, folder, traversal) -> None:

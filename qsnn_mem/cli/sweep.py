@@ -14,7 +14,7 @@ import typer
 
 from .. import sweep as sw
 from .. import tasks
-from ..sweep.executors import check_scheduler
+from ..sweep.executors import check_executor, check_scheduler
 from ..sweep.spec import Sweep, check_grid, is_sweep_file, workload_task
 from .app import app
 from .common import Mode, ModeOption, OutOption, QuietOption, SetOption, console, progress_bar
@@ -64,7 +64,10 @@ def sweep_command(
     out: OutOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Train and trace every point of a grid of precisions (and seeds), skipping finished ones."""
+    """Train and trace every point of a grid of precisions (and seeds), skipping finished ones.
+
+    Everything is checked (grids, workload, options, the folder's lock and its finished points)
+    before any file is written: a refused sweep leaves the folder as it was."""
     spec = sw.read_sweep_file(file) if is_sweep_file(file) else Sweep(file, [], 1, {})
     spec.overrides = [*spec.overrides, *(set_ or [])]
     if grid:
@@ -74,6 +77,7 @@ def sweep_command(
         spec.grids, spec.source = {"grid": axes}, "--grid"
     if trials is not None:
         spec.trials = trials
+    check_executor(executor.value, scheduler)
     if scheduler is not None:
         check_scheduler(scheduler)
     dask = scheduler is not None or executor is Executor.dask
@@ -84,19 +88,24 @@ def sweep_command(
     pl = sw.plan(spec, out, trace_mode=mode.value, threads=threads, command=command)
     where = f"Dask at {scheduler}" if scheduler else ("a local Dask cluster" if dask else "")
     where = where or (f"{workers} processes" if workers > 1 else "this process")
-    console.print(
-        f"sweep {pl.folder}: {len(pl.points)} points, {len(pl.summary.skipped)} already done, "
-        f"{len(pl.jobs)} to run on {where}"
-    )
-    summary = _run_with_progress(pl, executor.value, workers, scheduler, quiet)
+    summary = _run_with_progress(pl, executor.value, workers, scheduler, quiet, where)
     _print_summary(summary)
     if not summary.ok:
         raise typer.Exit(1)
 
 
-def _run_with_progress(pl, executor: str, workers: int, scheduler: str | None, quiet: bool):
+def _run_with_progress(
+    pl, executor: str, workers: int, scheduler: str | None, quiet: bool, where: str
+):
     with progress_bar(quiet or not pl.jobs) as bar:
         task = bar.add_task(f"sweep {pl.folder.name}", total=len(pl.jobs), status="")
+
+        def start(pl) -> None:  # under the folder's lock, with the final list of jobs
+            bar.console.print(
+                f"sweep {pl.folder}: {len(pl.points)} points, {len(pl.summary.skipped)} "
+                f"already done, {len(pl.jobs)} to run on {where}"
+            )
+            bar.update(task, total=len(pl.jobs))
 
         def hook(outcome, summary) -> None:
             failed = len(summary.failed) + len(summary.interrupted)
@@ -108,7 +117,12 @@ def _run_with_progress(pl, executor: str, workers: int, scheduler: str | None, q
         signal.signal(signal.SIGTERM, _as_interrupt)
         try:
             return sw.run(
-                pl, executor=executor, workers=workers, scheduler=scheduler, on_outcome=hook
+                pl,
+                executor=executor,
+                workers=workers,
+                scheduler=scheduler,
+                on_outcome=hook,
+                on_start=start,
             )
         except KeyboardInterrupt:
             pl.summary.stopped = True

@@ -12,11 +12,11 @@ import typer
 
 from .. import tasks
 from ..errors import QsnnError
-from ..run_folder import default_run_dir
+from ..run_folder import default_run_dir, run_key
 from ..workload import load_workload
 from .app import app
 from .common import Mode, ModeOption, OutOption, QuietOption, SetOption, console
-from .train import report_finish, run_with_progress
+from .train import OverwriteOption, report_finish, run_with_progress
 
 
 class Phase(StrEnum):
@@ -37,6 +37,7 @@ def trace_command(
     ] = None,
     set_: SetOption = None,
     out: OutOption = None,
+    overwrite: OverwriteOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Count every read and write of weights, states, spikes, errors and gradients."""
@@ -51,14 +52,24 @@ def trace_command(
             )
         if weights is None:
             raise QsnnError("--phase infer needs --weights RUN (a run folder or its weights.npz)")
-        run_dir = out or default_run_dir(cfg).with_name(default_run_dir(cfg).name + "_infer")
-        trace_saved_weights(cfg, weights, run_dir, trace_mode=mode.value, command=command)
+        key = run_key(cfg, trace_mode=mode.value, weights=weights)
+        run_dir = out or default_run_dir(cfg, key)
+        trace_saved_weights(
+            cfg, weights, run_dir, trace_mode=mode.value, command=command, overwrite=overwrite
+        )
         console.print(f"traced one inference of {weights}; wrote {run_dir}")
         return
     if weights is not None:
         raise QsnnError("--weights is only used with --phase infer")
-    run_dir = out or default_run_dir(cfg)
+    infer = phase is Phase.both
+    run_dir = out or default_run_dir(cfg, run_key(cfg, trace_mode=mode.value, infer=infer))
     result = run_with_progress(
-        cfg, run_dir, quiet, trace_mode=mode.value, infer=phase is Phase.both, command=command
+        cfg,
+        run_dir,
+        quiet,
+        trace_mode=mode.value,
+        infer=infer,
+        command=command,
+        overwrite=overwrite,
     )
     report_finish(result, run_dir)

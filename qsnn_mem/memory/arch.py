@@ -1,7 +1,8 @@
 """The memory-organization YAML (``arch/*.yaml``): a validated, self-documenting schema.
 
-Unknown keys are rejected. Checks that need the trace (a tensor held by nobody, depth too small)
-happen in :mod:`qsnn_mem.memory.estimate`; everything checkable from the file alone happens here.
+Unknown keys are rejected and numbers are finite and bounded (:class:`~qsnn_mem.schema.Schema`).
+Checks that need the trace (a tensor held by nobody, depth too small) happen in
+:mod:`qsnn_mem.memory.estimate`; everything checkable from the file alone happens here.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ..contract.vocabulary import TENSORS
 from ..errors import QsnnError
-from ..schema import apply_overrides, read_yaml, validate
+from ..schema import Name, Schema, apply_overrides, read_yaml, validate
 from . import encodings
 
 ENCODINGS = encodings.ENCODINGS
@@ -21,7 +22,7 @@ NODE_RANGE_NM = (22.0, 90.0)  # CACTI 7's technology files; also the table's ran
 WEIGHT_ONLY = ("synapses_per_access", "propagation", "bitmap_bits", "run_bits", "conv_storage")
 
 
-class Memory(BaseModel):
+class Memory(Schema):
     """One on-chip memory: an SRAM macro or a register file, and the tensors it holds.
 
     A memory holding weights is a set of physical arrays, one per role its encoding needs
@@ -29,7 +30,7 @@ class Memory(BaseModel):
     what it holds and priced at its own width and depth.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     name: str = Field(min_length=1)
     """Unique name, used in the output tables."""
@@ -164,13 +165,13 @@ class Memory(BaseModel):
         return self
 
 
-class Arch(BaseModel):
+class Arch(Schema):
     """A memory organization: technology, clock, backend and the list of memories."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
-    name: str = Field(min_length=1)
-    """Short name used in reports."""
+    name: Name
+    """Short name used in reports and output folder names (no '/' or '..')."""
     description: str = ""
     """Free text."""
     tech_node_nm: float

@@ -53,12 +53,12 @@ def query(cfg: SramConfig) -> SramCost:
        column-muxed slice of a row: each access still drives a whole word line and swings
        every bitline on it, so a w-bit array of depth D costs what CACTI gives for the same
        capacity D·w in 8-bit words.
-    3. **Capacities.** CACTI's own optima at the powers of two from 1 kbit up are made
+    3. **Capacities.** CACTI's own optima at the powers of two from 1 kibit up are made
        non-decreasing in capacity (a running maximum of read and write energy, leakage and
        area; its ED²-optimal choice is occasionally cheaper at a larger size), and a capacity
        between two powers of two is interpolated geometrically between them (log value linear
        in log capacity), so cost is continuous in capacity. Cycle time is interpolated the
-       same way between CACTI's own values. Arrays below 1 kbit are priced from 1 kbit:
+       same way between CACTI's own values. Arrays below 1 kibit are priced from 1 kibit:
        energy ∝ capacity^0.78, area and leakage ∝ capacity (hwcomponents-cacti's rule).
     4. **Fallback.** Where CACTI finds no organisation at a power of two (small arrays in many
        banks) the capacity is doubled until it does (at most 6 times) and scaled back by rule

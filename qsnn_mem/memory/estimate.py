@@ -178,7 +178,7 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
 _SKIP = ("names", "holds_key")
 _TENSOR_FIELDS = (
     "is_weight", "kernel", "rows", "cols", "nnz", "bits", "u_rows", "u_cols", "u_nnz", "k_in",
-    "k_out_k2", "k2", "state_bits", "error_bits",
+    "k_out_k2", "k2", "col_run", "state_bits", "error_bits",
 )  # fmt: skip
 _ACCESS_FIELDS = (
     "a_phase", "a_stage", "a_op", "a_pattern", "a_traversal", "a_bits", "a_accesses",

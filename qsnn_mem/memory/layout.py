@@ -69,14 +69,16 @@ def stored(pairs, mems, tens, m, t, ten_mem) -> Stored:
     rows = np.where(by_kernel, t["k_in"], np.where(unrolled, t["u_rows"], t["rows"]))
     cols = np.where(by_kernel, t["k_out_k2"], np.where(unrolled, t["u_cols"], t["cols"]))
     nnz = np.where(unrolled, t["u_nnz"], t["nnz"])
-    layout = array_layout(code, rows, cols, nnz, t["bits"], m, ten_mem, functional, t["k2"])
+    layout = array_layout(
+        code, rows, cols, nnz, t["bits"], m, ten_mem, functional, t["k2"], t["col_run"]
+    )
     copies = np.where(unrolled, t["u_nnz"] / np.maximum(t["nnz"], 1.0), 1.0)
     return Stored(code, layout, shared, unrolled, copies)
 
 
-def array_layout(code, rows, cols, nnz, bits, m, ten_mem, functional, k2) -> Layout:
+def array_layout(code, rows, cols, nnz, bits, m, ten_mem, functional, k2, col_run=None) -> Layout:
     """Word width and fields per word of every array: P fields of each field's width, or
-    packed into ``word_bits``."""
+    packed into ``word_bits``; ``col_run``: a non-weight tensor's column-walk runs."""
     weight = code != enc.DENSE
     p = m["per_access"][ten_mem]
     word = m["word"][ten_mem]
@@ -100,6 +102,7 @@ def array_layout(code, rows, cols, nnz, bits, m, ten_mem, functional, k2) -> Lay
     return Layout(
         rows=rows, cols=cols, nnz=nnz, bits=bits, width=width, fields=fields, ptr_bits=ptr,
         idx_bits=idx, run_bits=run, kernel_k2=np.where(functional, k2, 1.0),
+        col_run=None if col_run is None else np.where(weight, 1.0, col_run),
     )  # fmt: skip
 
 

@@ -22,6 +22,9 @@ OPS = ("read", "write")
 TRAVERSALS = ("any", "row", "col")  # error propagation: any, gather, scatter
 PROPAGATIONS = ("auto", "row", "col")
 DEFAULT_STATE_BITS = 16  # accumulator width when the trace lists no state of the layer
+# Tensors shaped like a weight matrix (the weights, DECOLLE's fixed readout and feedback, the
+# gradient accumulators): never a history of time steps, stored as listed.
+MATRICES = ("weight", "readout", "feedback", "grad")
 
 
 @dataclass
@@ -41,6 +44,7 @@ class TraceArrays:
     k_in: np.ndarray  # input channels of a kernel (functional rows)
     k_out_k2: np.ndarray  # output channels × kernel positions (functional columns)
     k2: np.ndarray  # kernel positions KH·KW
+    col_run: np.ndarray  # adjacent values per run of a column walk (docs/memory.md)
     state_bits: np.ndarray  # the layer's membrane bits: the forward accumulator
     error_bits: np.ndarray  # the layer's error bits: the propagation accumulator
     a_tensor: np.ndarray  # per access row: index into the tensors above
@@ -63,10 +67,22 @@ def trace_arrays(trace: Trace) -> TraceArrays:
         return cached
     ten, acc = trace.tensors, trace.accesses
     keys = list(zip(ten["layer"].astype(str), ten["tensor"].astype(str), strict=True))
+    rows, nnz, u_rows, u_nnz = (
+        ten[c].to_numpy(float) for c in ("rows", "nonzero", "unrolled_rows", "unrolled_nonzero")
+    )
+    matrix = ten["tensor"].isin(MATRICES).to_numpy()
+    if not (acc["phase"] == "train").any():
+        # An inference-only trace: inference keeps only the current step of each state, so a
+        # state listed as its history (one row per time step) is sized as one step.
+        steps = float(trace.normalisers["time_steps"])
+        history = ~matrix & (rows == steps) & (steps > 1)
+        rows, u_rows = np.where(history, 1.0, rows), np.where(history, 1.0, u_rows)
+        nnz = np.where(history, np.ceil(nnz / steps), nnz)
+        u_nnz = np.where(history, np.ceil(u_nnz / steps), u_nnz)
     index = {key: i for i, key in enumerate(keys)}
-    k_in, k_out_k2, k2 = [], [], []
-    for shape, kern, rows, cols in zip(
-        ten["shape"], ten["kernel"], ten["rows"], ten["cols"], strict=True
+    k_in, k_out_k2, k2, kernel_width = [], [], [], {}
+    for layer, shape, kern, n_rows, n_cols in zip(
+        ten["layer"], ten["shape"], ten["kernel"], rows, ten["cols"], strict=True
     ):
         dims = _parse_shape(str(shape), trace.folder) if kern else []
         if kern and len(dims) >= 3:
@@ -74,24 +90,30 @@ def trace_arrays(trace: Trace) -> TraceArrays:
             k_in.append(dims[1])
             k_out_k2.append(dims[0] * positions)
             k2.append(positions)
+            kernel_width[str(layer)] = dims[-1]
         else:
-            k_in.append(rows)
-            k_out_k2.append(cols)
+            k_in.append(n_rows)
+            k_out_k2.append(n_cols)
             k2.append(1)
+    # A column walk of a convolution layer's state (a receptive field of its input trace) reads
+    # a kernel row of adjacent values at a time; elsewhere a column has one value per row.
+    runs = [float(kernel_width.get(str(layer), 1)) for layer in ten["layer"]]
+    col_run = np.where(matrix, 1.0, np.array(runs, float))
     arrays = TraceArrays(
         keys=keys,
         is_weight=(ten["tensor"] == "weight").to_numpy(),
         kernel=ten["kernel"].to_numpy(bool),
-        rows=ten["rows"].to_numpy(float),
+        rows=rows,
         cols=ten["cols"].to_numpy(float),
-        nnz=ten["nonzero"].to_numpy(float),
+        nnz=nnz,
         bits=ten["bits"].to_numpy(float),
-        u_rows=ten["unrolled_rows"].to_numpy(float),
+        u_rows=u_rows,
         u_cols=ten["unrolled_cols"].to_numpy(float),
-        u_nnz=ten["unrolled_nonzero"].to_numpy(float),
+        u_nnz=u_nnz,
         k_in=np.array(k_in, float),
         k_out_k2=np.array(k_out_k2, float),
         k2=np.array(k2, float),
+        col_run=col_run,
         state_bits=_layer_bits(ten, ("mem", "syn")),
         error_bits=_layer_bits(ten, ("err",)),
         a_tensor=np.array(

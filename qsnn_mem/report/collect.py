@@ -82,8 +82,10 @@ def _read(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
         info = json.loads((folder / "run.json").read_text())
         metrics = pd.read_csv(folder / "metrics.csv")
         tensors = pd.read_csv(folder / "tensors.csv")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise QsnnError(f"{folder}: unreadable run files: {exc}") from None
+    if not isinstance(info, dict):
+        raise QsnnError(f"{folder / 'run.json'}: not a JSON object (a run's record)")
     if info.get("interrupted"):
         raise QsnnError(f"{folder}: the run was interrupted; rerun it (or delete the folder)")
     return info, metrics, tensors

@@ -2,13 +2,17 @@
 
 Every executor has one job: call ``run_point`` on each job and hand each :class:`Outcome` to
 ``on_outcome`` in this process as soon as it arrives. A worker that dies (killed, out of
-memory) turns into a ``failed`` outcome for its point; the other points go on.
+memory) turns into a ``failed`` outcome for its point; the other points go on. Workers never
+outlive the sweep: pool workers get SIGKILL when the sweep process ends (Linux), and every
+worker away from the sweep's process watches the sweep's lock (:mod:`.lock`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import multiprocessing
+import os
 import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -16,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlsplit
 
 from ..errors import QsnnError
+from .lock import die_with_parent
 from .point import Job, Outcome, run_point
 
 OnOutcome = Callable[[Outcome], None]
@@ -37,7 +42,12 @@ def run_pool(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int) -> None:
     crashes: dict[str, int] = {}
     while pending:
         ctx = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
         try:
             futures = {pool.submit(run_point, job): job for job in pending}
             pending = []
@@ -58,6 +68,19 @@ def run_pool(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int) -> None:
         finally:
             # On Ctrl-C, points not yet started must not start.
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_executor(executor: str = "local", scheduler: str | None = None) -> None:
+    """Refuse an unknown executor, or Dask where it is not installed, before anything runs."""
+    if executor not in ("local", "dask"):
+        raise QsnnError(f"--executor {executor!r} is not one of local, dask")
+    dask = scheduler is not None or executor == "dask"
+    if dask and not have_dask():
+        raise QsnnError(f"the dask executor needs dask distributed: {DASK_HINT}")
+
+
+def have_dask() -> bool:
+    return importlib.util.find_spec("distributed") is not None
 
 
 def dask_client(scheduler: str | None, workers: int):

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .. import tasks
 from ..errors import QsnnError
-from ..schema import parse_override, read_yaml, validate
+from ..schema import Schema, parse_override, read_yaml, validate
 from ..workload import load_workload
 
 # Axis names: the task's short names (axis_aliases), its field names and its seed names.
@@ -29,10 +29,8 @@ RESERVED = {"seed": "seeds come from --trials (seed .. seed+N-1)", "name": "", "
 Scalar = int | float | str | bool | None
 
 
-class SweepSection(BaseModel):
-    """The ``sweep:`` section of a sweep file."""
-
-    model_config = ConfigDict(extra="forbid")
+class SweepSection(Schema):
+    """The ``sweep:`` section of a sweep file (finite numbers, bounded integers: ``Schema``)."""
 
     trials: int = Field(1, ge=1, le=1000)
     """Seeds per grid point: the workload's seed, seed+1, ..., seed+trials-1."""
@@ -42,10 +40,8 @@ class SweepSection(BaseModel):
     (``state,error: [6, 8]`` sets both fields to the same value)."""
 
 
-class SweepFile(BaseModel):
+class SweepFile(Schema):
     """A sweep file: which workload, what to override, and the grids."""
-
-    model_config = ConfigDict(extra="forbid")
 
     workload: str = Field(min_length=1)
     """Base workload YAML, relative to the sweep file's folder."""

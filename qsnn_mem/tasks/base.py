@@ -45,10 +45,10 @@ class Precision:
 
 @dataclass(frozen=True)
 class Task:
-    """One experiment. ``run(cfg, run_dir, *, trace_mode, infer, on_epoch, command)`` trains
-    (and traces) a validated workload into ``run_dir``; ``summarize(metrics)`` turns a run's
-    metrics.csv into its summary values (``quality.column`` among them); ``layers(cfg)`` names
-    the layers in the order of the network."""
+    """One experiment. ``run(cfg, run_dir, *, trace_mode, infer, on_epoch, command, overwrite)``
+    trains (and traces) a validated workload into ``run_dir``; ``summarize(metrics)`` turns a
+    run's metrics.csv into its summary values (``quality.column`` among them); ``layers(cfg)``
+    names the layers in the order of the network."""
 
     name: str
     schema: type[BaseModel]

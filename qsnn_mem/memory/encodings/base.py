@@ -64,6 +64,13 @@ class Layout:
     idx_bits: np.ndarray  # a column index: ⌈log2 C⌉
     run_bits: np.ndarray  # RLE zero-run field
     kernel_k2: np.ndarray  # KH·KW of a functionally stored kernel, else 1
+    # Non-weight tensors: adjacent values per run of a column walk (the kernel width in a
+    # convolution layer's state, else 1: a column has one value per row). None: all 1.
+    col_run: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.col_run is None:
+            self.col_run = np.ones_like(np.asarray(self.rows, dtype=float))
 
     @property
     def nbar(self) -> np.ndarray:

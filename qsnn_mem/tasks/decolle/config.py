@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ...schema import BitsField, WorkloadBase, bits_field
+from ...schema import BitsField, Name, Schema, WorkloadBase, bits_field
 from . import precision
+from .data.aedat import SENSOR as DVS_SENSOR
 
 DATA_SETS = ("Gesture", "Poker", "generated")
 NB_CLASSES = {"Gesture": 11, "Poker": 4}
@@ -42,11 +43,9 @@ DECOLLE_SEED_NAMES = {
 }
 
 
-class GeneratedEvents(BaseModel):
+class GeneratedEvents(Schema):
     """Small generated event data (``data_set: generated``): moving bars, one class per
     direction, for demos and tests (data/synthetic_events.py)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     classes: int = Field(4, ge=2, le=8, description="Classes (bar directions).")
     train_samples: int = Field(48, ge=1, description="Generated training samples.")
@@ -60,7 +59,7 @@ class GeneratedEvents(BaseModel):
 class DecolleWorkload(WorkloadBase):
     """Quantized DECOLLE (ICONS 2020): three LIF conv layers with local readouts, on events."""
 
-    name: str = Field("gesture", description="Workload name; results go to reports/<name>/.")
+    name: Name = Field("gesture", description="Workload name; results go to reports/<name>/.")
     task: Literal["decolle"] = Field("decolle", description="Which experiment this workload runs.")
 
     data_set: Literal["Gesture", "Poker", "generated"] = Field(
@@ -146,8 +145,8 @@ class DecolleWorkload(WorkloadBase):
         "reach +-64 (so U needs mem_bits+3 bits); 1 bounds U to +-8."
     )  # fmt: skip
     cpu_threads: int | None = Field(
-        None, ge=1, description="torch threads on the CPU; null: torch's default. 1 is fastest "
-        "for small networks and on busy machines."
+        None, ge=1, le=4096, description="torch threads on the CPU; null: torch's default. 1 "
+        "is fastest for small networks and on busy machines."
     )  # fmt: skip
     max_batches: int | None = Field(
         None, ge=1, description="Cap on training batches per epoch (quick checks); null: all."
@@ -188,6 +187,37 @@ class DecolleWorkload(WorkloadBase):
         if self.burn_in >= self.train_steps:
             raise ValueError(f"burn_in ({self.burn_in}) must be below train_steps")
         return self
+
+    def memory_needs(self) -> list[tuple[str, float]]:
+        """The input rasters of a batch (uint8), each layer's state for a batch (P, Q, R, U and
+        spikes, float32), the weights (shadow, forward, gradient and rounding noise, plus the
+        fixed readout and feedback) and the generated events."""
+        generated = self.data_set == "generated"
+        sensor = self.generated.sensor if generated else DVS_SENSOR[0]
+        classes = self.generated.classes if generated else NB_CLASSES[self.data_set]
+        batch, ks, pad = self.batch_size, self.kernel_size, self.padding
+        c, h = 2, -(-sensor // self.ds)
+        steps = max(self.train_steps, self.steps_test)
+        needs = [("input rasters, batch_size x train/test_steps x sensor pixels / ds^2",
+                  steps * batch * c * h * h)]  # fmt: skip
+        weights = state = 0
+        for c_out, pool in zip(self.channels, self.pooling, strict=False):
+            out = h + 2 * pad - ks + 1
+            if out < pool:  # no pixels left: the network says so when it is built
+                break
+            weights += 16 * c_out * c * ks * ks + 8 * classes * c_out * (out // pool) ** 2
+            state += 4 * batch * (2 * c * h * h + 3 * c_out * out * out)
+            c, h = c_out, out // pool
+        needs.append(("layer states, batch_size x channels x pixels", state))
+        needs.append(("weights, channels x kernel_size^2", weights))
+        if generated:
+            g = self.generated
+            events = g.duration_ms * (4 * g.sensor * g.rate + g.sensor**2 * g.noise)
+            samples = g.train_samples + g.test_samples
+            needs.append(
+                ("generated events, samples x duration_ms x sensor", 16 * samples * events)
+            )
+        return needs
 
     @property
     def steps_test(self) -> int:

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch.nn.grad import conv2d_weight
 
 from ... import quant
+from ...errors import QsnnError
 from ...quant import Bits
 from ...quant_kernels import quant_grad as quant_grad_kernel
 from ..base import Precision
@@ -224,7 +225,10 @@ class DecolleLayer:
         c_out, ks, pad, pool = cfg.channels[k], cfg.kernel_size, cfg.padding, cfg.pooling[k]
         h_out, w_out = h + 2 * pad - ks + 1, w + 2 * pad - ks + 1
         if h_out < pool or w_out < pool:
-            raise ValueError(f"layer {k + 1}: input {h}x{w} is too small for the conv and pool")
+            need = f"at least {pool + ks - 1 - 2 * pad} pixels a side; change ds or the layers"
+            raise QsnnError(
+                f"layer {k + 1}: input {h}x{w} is too small for the conv and pool ({need})"
+            )
         self.name = f"conv{k + 1}"
         self.cfg, self.bits, self.device = cfg, quant_bits(precision), device
         self.in_shape, self.conv_shape = in_shape, (c_out, h_out, w_out)

@@ -2,16 +2,21 @@
 
 The folder holds ``metrics.csv`` (loss and per-layer accuracy per epoch), ``weights.npz``,
 ``run.json`` and, when traced, ``accesses.csv``, ``tensors.csv``, ``trace.json`` and
-``neurobench.json`` in the format of the smile trace (docs/accounting.md). ``run.json`` records
-the run's precision under ``precision``: ``tag``, ``configured`` (the ten bit fields of the tag
-and ``rng_bits``) and ``stored`` (the bits each tensor occupies in memory, :mod:`.precision`).
-The record is built once per run, here, and passed down.
+``neurobench.json`` in the format of the smile trace (docs/accounting.md). The folder is
+claimed before training (:func:`qsnn_mem.run_folder.claim`); run.json is written after the
+first epoch with ``status: started``, completed (``writing``) after the weights and metrics,
+and marked ``done`` (or ``interrupted``) once the trace is written too. The outputs are
+written the most valuable first (weights, metrics, run.json, then the trace), so a failed
+write keeps what came before it.
+
+``run.json`` records the run's precision under ``precision``: ``tag``, ``configured`` (the ten
+bit fields of the tag and ``rng_bits``) and ``stored`` (the bits each tensor occupies in
+memory, :mod:`.precision`). The record is built once per run, here, and passed down.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +26,7 @@ import torch
 
 from ... import quant
 from ...io import atomic_path, ensure_dir, write_csv, write_json
-from ...run_folder import git_commit, versions
+from ...run_folder import claim, keeping, run_key, start_record
 from ...trace.output import write_trace
 from ..base import Precision
 from .config import DecolleWorkload
@@ -48,20 +53,21 @@ def write_weights(path: Path, result: DecolleResult, precision: Precision) -> No
         np.savez_compressed(fh, **arrays)
 
 
-def write_run(run_dir: Path, result: DecolleResult, precision: Precision, command: str) -> None:
+def write_run(run_dir: Path, result: DecolleResult, precision: Precision, record: dict) -> dict:
+    """Weights, metrics and run.json (``record``, :func:`~qsnn_mem.run_folder.start_record`,
+    completed, ``status: writing``), in that order; returns run.json's record, which the
+    caller marks ``done`` or ``interrupted`` once the trace is written."""
     ensure_dir(run_dir)
-    write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
     write_weights(run_dir / "weights.npz", result, precision)
+    write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
     tested = [m for m in result.metrics if "test_acc1" in m]
     last_layer = f"test_acc{len(result.net.layers)}"
     info = {
-        "command": command,
-        "config": result.cfg.model_dump(mode="json"),
-        "seed": result.cfg.seed,
-        "precision": asdict(precision),
+        **record,
         "device": str(result.net.device),
         "epochs_done": len(result.metrics),
         "interrupted": result.interrupted,
+        "status": "writing",
         "best_val_acc": result.best_val,
         "evaled_test": tested[-1][last_layer] if tested else None,
         "samples": {
@@ -71,10 +77,9 @@ def write_run(run_dir: Path, result: DecolleResult, precision: Precision, comman
         },
         "wall_s": round(result.wall_s, 3),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "versions": versions(),
     }
     write_json(run_dir / "run.json", info)
+    return info
 
 
 def trace_inference(result: DecolleResult, tracer: DecolleTracer) -> None:
@@ -96,18 +101,26 @@ def run_decolle(
     infer: bool = True,
     on_epoch: Callable | None = None,
     command: str = "",
+    overwrite: bool = False,
 ) -> DecolleResult:
     """Train ``cfg`` into ``run_dir``; with ``trace_mode`` count every access of training and
-    of one test batch after it. ``on_epoch(result, row)`` is called after every epoch."""
+    of one test batch after it. ``on_epoch(result, row)`` is called after every epoch.
+    ``run_dir`` holding another run is refused unless ``overwrite``
+    (:func:`~qsnn_mem.run_folder.claim`)."""
     precision = precision_of(cfg)
+    key = run_key(cfg, trace_mode=trace_mode, infer=infer)
     tracer = DecolleTracer(cfg, precision, trace_mode) if trace_mode is not None else None
-    ensure_dir(run_dir)  # fail before training, not after
+    run_dir = claim(run_dir, key, overwrite=overwrite)  # fail before training, not after
+    record = start_record(cfg, key, precision, command)
 
     def hook(result: DecolleResult, row: dict) -> None:
         if tracer is not None:
             tracer.on_epoch()
-        if len(result.metrics) % cfg.checkpoint_every == 0:
-            write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
+        with keeping(run_dir):
+            if len(result.metrics) == 1:  # from the first epoch on, run.json says what this is
+                write_json(run_dir / "run.json", record)
+            if len(result.metrics) % cfg.checkpoint_every == 0:
+                write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
         if on_epoch is not None:
             on_epoch(result, row)
 
@@ -120,7 +133,10 @@ def run_decolle(
     )
     if tracer is not None and infer and result.metrics:
         trace_inference(result, tracer)
-    write_run(run_dir, result, precision, command)
-    if tracer is not None and tracer.train_samples:
-        write_trace(run_dir, tracer, extra={"command": command})
+    with keeping(run_dir):
+        info = write_run(run_dir, result, precision, record)
+        if tracer is not None and tracer.train_samples:
+            write_trace(run_dir, tracer, extra={"command": command}, key=key)
+        info["status"] = "interrupted" if result.interrupted else "done"
+        write_json(run_dir / "run.json", info)
     return result

@@ -33,6 +33,9 @@ class DecolleTracer:
         self.cfg, self.precision, self.mode = cfg, precision, mode
         self.table = AccessTable()
         self.train_epochs = self.train_samples = self.infer_samples = 0
+        # Pooled spikes (the stored ``spk``) and their neuron-steps over the inference passes,
+        # counted once each where they are produced (activation sparsity).
+        self.infer_spikes = self.infer_neuron_steps = 0
         self.net = None
         self._prev: list = []
         self._last: list = []
@@ -62,6 +65,9 @@ class DecolleTracer:
                     self.train_samples += batch
                 else:
                     self.infer_samples += batch
+        if phase == "infer":
+            self.infer_spikes += rules._n(fwd.out)
+            self.infer_neuron_steps += fwd.out.numel()
         prev = self._prev[k]
         w, b = layer.w, layer.b
         if learn is not None:  # the layer has already stepped: undo to get the read weights
@@ -156,8 +162,9 @@ class DecolleTracer:
         infer = acc[(acc.phase == "infer") & (acc.stage == "forward")]
         n = max(self.infer_samples, 1)
         conv_reads = infer[(infer.tensor == "weight") & ~infer.layer.str.endswith("_bias")]
-        spikes = infer[infer.tensor == "spk"].nonzero.sum()
-        neurons = sum(math.prod(la.out_shape) for la in self.net.layers) if self.net else 1
+        # Each pooled spike once, as its layer produces it (the access table also has the next
+        # layer's read of it, so summing its ``spk`` rows would count most spikes twice).
+        neuron_steps = max(self.infer_neuron_steps, 1)
         dense_ops = (
             sum(int(g.row_elems.sum()) for g in getattr(self, "geo", [])) * self.cfg.steps_test
         )
@@ -169,7 +176,7 @@ class DecolleTracer:
             "connection_sparsity": 1.0
             - float(ten[ten.tensor == "weight"].nonzero.sum())
             / float(ten[ten.tensor == "weight"].elements.sum()),
-            "activation_sparsity": 1.0 - float(spikes) / (neurons * self.cfg.steps_test * n),
+            "activation_sparsity": 1.0 - self.infer_spikes / neuron_steps,
             "synaptic_ops_dense": dense_ops,
             "synaptic_ops_effective_macs": int(conv_reads.nonzero.sum()) // n,
         }

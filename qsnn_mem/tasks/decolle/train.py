@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ... import interrupts
 from ...errors import QsnnError
 from ..base import Precision
 from .config import NB_CLASSES, DecolleWorkload
@@ -206,6 +207,7 @@ def evaluate(net: DecolleNet, events: EventSet, steps: int, rng, size) -> list[f
     """Majority-vote accuracy per layer over ``events`` (windows from the start)."""
     correct = np.zeros(len(net.layers))
     for idx in batches(len(events.samples), net.cfg.batch_size, None):
+        interrupts.check()
         x = dense_batch([events.samples[i] for i in idx], steps, net.cfg.ds, size, rng, False)
         y = torch.from_numpy(events.labels[idx])
         res = run_window(net, x, y, train=False, lr=0.0)
@@ -240,6 +242,7 @@ def train_epoch(result: DecolleResult, epoch: int, rng, hook: StepHook | None) -
     start = time.perf_counter()
     todo = batches(len(data.train.samples), cfg.batch_size, rng)[: cfg.max_batches]
     for idx in todo:
+        interrupts.check()  # an epoch cut short is not in the metrics (it is in the weights)
         samples = [data.train.samples[i] for i in idx]
         x = dense_batch(samples, cfg.train_steps, cfg.ds, data.size, rng, cfg.random_window)
         y = torch.from_numpy(data.train.labels[idx])
@@ -280,8 +283,8 @@ def train_decolle(
     *,
     precision: Precision | None = None,
 ) -> DecolleResult:
-    """Train for ``cfg.epochs``; Ctrl-C stops training and keeps the epochs done.
-    ``precision`` is the run's record (built here from ``cfg`` when not given)."""
+    """Train for ``cfg.epochs``; Ctrl-C or SIGTERM stops at the next batch (:mod:`...interrupts`)
+    and keeps the epochs done. ``precision`` is the run's record (from ``cfg`` when not given)."""
     if precision is None:
         precision = precision_of(cfg)
     device = pick_device(cfg)
@@ -295,12 +298,13 @@ def train_decolle(
     rng = np.random.default_rng(cfg.seed + 3)
     start = time.perf_counter()
     try:
-        for epoch in range(cfg.epochs):
-            row = train_epoch(result, epoch, rng, on_step)
-            result.metrics.append(row)
-            if on_epoch is not None:
-                on_epoch(result, row)
-    except KeyboardInterrupt:
+        with interrupts.deferred():
+            for epoch in range(cfg.epochs):
+                row = train_epoch(result, epoch, rng, on_step)
+                result.metrics.append(row)
+                if on_epoch is not None:
+                    on_epoch(result, row)
+    except KeyboardInterrupt:  # a deferred signal between batches, or a second Ctrl-C
         result.interrupted = True
     result.wall_s = time.perf_counter() - start
     return result

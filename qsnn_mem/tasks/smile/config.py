@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ...schema import BitsField, WorkloadBase, bits_field
+from ...schema import BitsField, Name, WorkloadBase, bits_field
 from .precision import precision
 
 # The reference's option names, accepted in YAML and --set next to the clearer field names.
@@ -31,7 +31,7 @@ SEED_NAMES = {
 class SmileWorkload(WorkloadBase):
     """The spatio-temporal "smile" pattern task of ISCAS 2020 (700-400-250 LIF network, BPTT)."""
 
-    name: str = Field("smile", description="Workload name; results go to reports/<name>/.")
+    name: Name = Field("smile", description="Workload name; results go to reports/<name>/.")
     task: Literal["smile"] = Field("smile", description="Which experiment this workload runs.")
     backend: Literal["auto", "fused", "autograd"] = Field(
         "auto",
@@ -110,6 +110,17 @@ class SmileWorkload(WorkloadBase):
         description="Decay of the van Rossum filter: the reference uses alpha (quirk); "
         "tau_vr uses exp(-time_step/tau_vr).",
     )
+    float_mode: Literal["reference", "scaled"] = Field(
+        "reference",
+        description="How null bits treat the forward weight scale (16 at the defaults). "
+        "reference: as the reference at a bit width of 33 or more, so that its float runs "
+        "replay: with weight_bits null the forward weights are the shadow weights themselves "
+        "(not divided by the scale), clipped to +-1 before every pass, and the weight gradient "
+        "is never divided by the scale (with grad_bits null it is x^T e). scaled: the float "
+        "limit of the quantized network (qsnn-mem's earlier float mode): forward W/scale at "
+        "every bit width, no clip, gradient x^T e/scale (the exact gradient of that forward). "
+        "Quantized weights and gradients give the same numbers in both.",
+    )
     checkpoint_every: int = Field(
         500, ge=1, description="Epochs between writes of metrics.csv and weights during training."
     )
@@ -120,6 +131,20 @@ class SmileWorkload(WorkloadBase):
         if not value.strip():
             raise ValueError("must be 'generate' or a file path")
         return value
+
+    def memory_needs(self) -> list[tuple[str, float]]:
+        """Weights with their gradients, forward copies, Adamax moments and rounding noise (six
+        float32 arrays per layer), and the BPTT histories of every step (spikes, membrane,
+        surrogate flags and errors of each neuron, the input and target rasters)."""
+        synapses = self.nb_inputs * self.nb_hidden + self.nb_hidden * self.nb_outputs
+        neurons = self.nb_hidden + self.nb_outputs
+        return [
+            ("weights, nb_inputs x nb_hidden + nb_hidden x nb_outputs", 6 * 4 * synapses),
+            (
+                "BPTT histories, nb_steps x (nb_inputs + nb_hidden + nb_outputs)",
+                self.nb_steps * (13 * neurons + 4 * (self.nb_inputs + self.nb_outputs)),
+            ),
+        ]
 
     @property
     def vr_decay(self) -> float:

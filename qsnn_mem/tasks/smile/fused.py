@@ -117,7 +117,7 @@ def weight_grad(net: SmileNet, k: int, spikes_in: np.ndarray, err: np.ndarray, u
     uniform = uniforms.result()[len(net.weights) - 1 - k]
     grad, nnz = quant_grad(
         acc, uniform, kernel_step(gq.grad_bits), kernel_step(gq.rng_bits), gq.grad_scale,
-        net.scales[k],
+        net.grad_divisors[k],
     )  # fmt: skip
     return grad, nnz, acc_nnz
 

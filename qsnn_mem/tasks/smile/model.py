@@ -63,7 +63,13 @@ class SmileNet:
 
     The bitwidths come from ``precision`` (the task's record, :mod:`.precision`), read once here:
     the weight bits in :attr:`weight_bits`, the state and error bits in :attr:`lif`, the
-    gradient and RNG bits in :attr:`grad_quant`."""
+    gradient and RNG bits in :attr:`grad_quant`.
+
+    :attr:`scales` divide the forward weights and :attr:`grad_divisors` the weight gradients.
+    With ``float_mode: reference`` (the reference at 33 bits or more) null weight bits give
+    the shadow weights themselves, clipped to +-1 (scale 1), and gradients are never divided;
+    with ``scaled`` both use the initialisation's scale and null weight bits are not clipped.
+    """
 
     def __init__(
         self, cfg: SmileWorkload, precision: Precision, device: torch.device, backend: str
@@ -89,7 +95,7 @@ class SmileNet:
                 init_gen,
             )
             self.weights.append(w.to(device).requires_grad_(True))
-            self.scales.append(scale)
+            self.scales.append(1.0 if self.weight_bits is None and self.reference_float else scale)
         self.lif = lif_params(cfg, precision)
         # Stochastic rounding has its own stream, drawn on the CPU for every device.
         self.grad_quant = GradQuant(
@@ -101,11 +107,23 @@ class SmileNet:
         )
         self.vr_norm = 1.0 / cfg.tau_syn
 
+    @property
+    def reference_float(self) -> bool:
+        """Null bits behave as the reference's 33 bits (``float_mode: reference``)."""
+        return self.cfg.float_mode == "reference"
+
+    @property
+    def grad_divisors(self) -> list[float]:
+        """What each layer's weight gradient ``x^T e`` is divided by before ``quant_grad``."""
+        return [1.0 if self.reference_float else s for s in self.scales]
+
     def clip_(self) -> None:
-        """Clip the shadow weights to the weight range in place (before every forward pass)."""
-        if self.weight_bits is None:
+        """Clip the shadow weights to the weight range in place (before every forward pass):
+        ``+-(1 - 2**(1 - weight_bits))``; with null weight bits +-1 (the reference's clip at 33
+        bits, in float32) or, with ``float_mode: scaled``, no clip."""
+        if self.weight_bits is None and not self.reference_float:
             return
-        b = quant.bound(self.weight_bits)
+        b = 1.0 if self.weight_bits is None else quant.bound(self.weight_bits)
         with torch.no_grad():
             for w in self.weights:
                 if w.device.type == "cpu":
@@ -140,6 +158,7 @@ class SmileNet:
             self.weights,
             self.weight_bits,
             self.scales,
+            self.grad_divisors,
             self.lif,
             self.grad_quant,
             self.cfg.vr_decay,

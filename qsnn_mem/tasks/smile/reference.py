@@ -2,8 +2,11 @@
 
 It is the specification for the fused kernels and runs on any device (CUDA included). The
 forward weight is ``W_hat = quantize(W, weight_bits) / scale``; the weight gradient is
-``quant_grad(x^T e / scale)`` with ``e = quant_error(dL/dh)``, the WAGE scheme of the reference
-(``quant_grad`` normalises by a power of two, so the power-of-two ``scale`` cancels exactly).
+``quant_grad(x^T e / divisor)`` with ``e = quant_error(dL/dh)``, the WAGE scheme of the
+reference. The reference never divides the gradient (divisor 1); ``float_mode: scaled`` divides
+it by the forward scale, which changes nothing when gradients are quantized (``quant_grad``
+normalises by a power of two, so a power-of-two divisor cancels exactly). The loss is computed
+on the CPU, in float32 as the reference, so every device gives the same numbers.
 """
 
 from __future__ import annotations
@@ -30,10 +33,10 @@ class QuantLinear(torch.autograd.Function):
     """``x @ W_hat`` with WAGE-quantized error and gradient in the backward pass."""
 
     @staticmethod
-    def forward(ctx, x, w, weight_bits: Bits, scale: float, gq: GradQuant):
+    def forward(ctx, x, w, weight_bits: Bits, scale: float, divisor: float, gq: GradQuant):
         w_hat = quant.quantize(w, weight_bits) / scale
         ctx.save_for_backward(x, w_hat)
-        ctx.scale, ctx.gq = scale, gq
+        ctx.divisor, ctx.gq = divisor, gq
         return x @ w_hat
 
     @staticmethod
@@ -43,9 +46,9 @@ class QuantLinear(torch.autograd.Function):
         e = quant.quant_error(grad, gq.error_bits)
         dx = e @ w_hat.T if ctx.needs_input_grad[0] else None
         dw = quant.quant_grad(
-            x.T @ e / ctx.scale, gq.grad_bits, gq.rng_bits, gq.generator, lr=gq.grad_scale
+            x.T @ e / ctx.divisor, gq.grad_bits, gq.rng_bits, gq.generator, lr=gq.grad_scale
         )
-        return dx, dw, None, None, None
+        return dx, dw, None, None, None, None
 
 
 def forward_loss(
@@ -54,6 +57,7 @@ def forward_loss(
     weights: list[torch.Tensor],
     weight_bits: Bits,
     scales: list[float],
+    grad_divisors: list[float],
     lif: LIFParams,
     gq: GradQuant,
     vr_decay: float,
@@ -62,8 +66,8 @@ def forward_loss(
     """Forward the network and return (loss, spike raster of every layer)."""
     rasters = []
     spikes = x
-    for w, scale in zip(weights, scales, strict=True):
-        h = QuantLinear.apply(spikes, w, weight_bits, scale, gq)
+    for w, scale, divisor in zip(weights, scales, grad_divisors, strict=True):
+        h = QuantLinear.apply(spikes, w, weight_bits, scale, divisor, gq)
         spikes = lif_layer(h, lif)
         rasters.append(spikes)
-    return van_rossum(spikes, target, vr_decay, vr_norm), rasters
+    return van_rossum(spikes.cpu(), target.cpu(), vr_decay, vr_norm), rasters

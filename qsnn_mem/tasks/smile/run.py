@@ -1,6 +1,13 @@
 """A smile run: train (and trace) one workload into one folder, which then holds metrics.csv,
 run.json, weights.npz, the raster and loss figures and, when traced, the trace files; each
-written atomically. Also one traced inference with the weights of an earlier run.
+written atomically, the most valuable first (weights, metrics, run.json, then the figures and
+the trace), so a write that fails (a full disk) keeps what came before it. Also one traced
+inference with the weights of an earlier run.
+
+The folder is claimed before training (:func:`qsnn_mem.run_folder.claim`: a folder holding
+another run is refused unless ``overwrite``); run.json is written after the first epoch with
+``status: started`` (before any checkpoint), completed with ``status: writing`` before the
+figures and the trace, and marked ``done`` (or ``interrupted``) once every file is written.
 
 ``run.json`` records the run's precision under ``precision``: ``tag``, ``configured`` (the four
 bit fields of the tag and ``rng_bits``) and ``stored`` (the bits each tensor occupies in memory,
@@ -9,8 +16,8 @@ bit fields of the tag and ``rng_bits``) and ``stored`` (the bits each tensor occ
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +29,7 @@ import torch
 from ... import quant
 from ...errors import QsnnError
 from ...io import atomic_path, ensure_dir, write_csv, write_json
-from ...run_folder import git_commit, versions
+from ...run_folder import claim, keeping, run_key, start_record
 from ...trace.output import write_trace
 from ..base import Precision
 from .data import smile_input
@@ -41,12 +48,15 @@ def run(
     infer: bool = True,
     on_epoch: Callable | None = None,
     command: str = "",
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train ``cfg`` into ``run_dir``, writing a checkpoint every ``cfg.checkpoint_every``
     epochs; with ``trace_mode`` count every access (training, then one inference with the
     trained weights if ``infer``). A traced run trains on the fused CPU kernels whatever
-    ``device: auto`` would pick without tracing."""
+    ``device: auto`` would pick without tracing. ``run_dir`` holding another run is refused
+    unless ``overwrite`` (:func:`~qsnn_mem.run_folder.claim`)."""
     precision = precision_of(cfg)
+    key = run_key(cfg, trace_mode=trace_mode, infer=infer)
     tracer = None
     train_cfg = cfg
     if trace_mode is not None:
@@ -54,13 +64,17 @@ def run(
         # Pin what tracing resolved, so that train() does not pick CUDA on a GPU machine.
         train_cfg = cfg.model_copy(update={"device": device.type, "backend": backend})
         tracer = SmileTracer(cfg, precision, trace_mode)
-    ensure_dir(run_dir)  # fail before training, not after
+    run_dir = claim(run_dir, key, overwrite=overwrite)  # fail before training, not after
+    record = start_record(cfg, key, precision, command)
 
     def hook(result, res):
         if tracer is not None:
             tracer.on_epoch(result, res)
-        if len(result.metrics) % cfg.checkpoint_every == 0:
-            write_checkpoint(run_dir, result)
+        with keeping(run_dir):
+            if len(result.metrics) == 1:  # from the first epoch on, run.json says what this is
+                write_json(run_dir / "run.json", record)
+            if len(result.metrics) % cfg.checkpoint_every == 0:
+                write_checkpoint(run_dir, result)
         if on_epoch is not None:
             on_epoch(result, res)
 
@@ -68,20 +82,32 @@ def run(
     result.cfg = cfg  # run.json keeps the workload as written; its device/backend say what ran
     if tracer is not None and infer and result.metrics:
         tracer.trace_inference(result.net, result.x)
-    write_run(run_dir, result, command=command)
-    if tracer is not None and tracer.train_epochs:
-        write_trace(run_dir, tracer, result.net.forward_weights(), extra={"command": command})
+    with keeping(run_dir):
+        info = write_run(run_dir, result, record)
+        if tracer is not None and tracer.train_epochs:
+            weights = result.net.forward_weights()
+            write_trace(run_dir, tracer, weights, {"command": command}, key=key)
+        info["status"] = "interrupted" if result.interrupted else "done"
+        write_json(run_dir / "run.json", info)
     return result
 
 
 def trace_saved_weights(
-    cfg, weights: str | os.PathLike, run_dir: Path, *, trace_mode: str = "event", command: str = ""
+    cfg,
+    weights: str | os.PathLike,
+    run_dir: Path,
+    *,
+    trace_mode: str = "event",
+    command: str = "",
+    overwrite: bool = False,
 ) -> SmileTracer:
     """One inference of the smile network with the weights of an earlier run (its folder or its
-    weights.npz), counted into the trace folder ``run_dir``."""
+    weights.npz), counted into the trace folder ``run_dir`` (refused if it holds another run,
+    unless ``overwrite``)."""
     precision = precision_of(cfg)
     loaded = load_weights(weights, cfg, precision)
-    ensure_dir(run_dir)
+    key = run_key(cfg, trace_mode=trace_mode, weights=weights)
+    run_dir = claim(run_dir, key, overwrite=overwrite)
     net = SmileNet(cfg, precision, torch.device("cpu"), "fused")
     with torch.no_grad():
         for w, (shadow, _) in zip(net.weights, loaded, strict=True):
@@ -89,7 +115,7 @@ def trace_saved_weights(
         net.scales = [scale for _, scale in loaded]
     tracer = SmileTracer(cfg, precision, trace_mode)
     tracer.trace_inference(net, torch.from_numpy(smile_input(cfg)))
-    write_trace(run_dir, tracer, extra={"weights": str(weights), "command": command})
+    write_trace(run_dir, tracer, extra={"weights": str(weights), "command": command}, key=key)
     return tracer
 
 
@@ -117,10 +143,25 @@ def write_weights(path: Path, result: TrainResult) -> None:
         np.savez_compressed(fh, **arrays)
 
 
-def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | None = None) -> None:
-    """Everything a finished (or interrupted) run leaves behind."""
+def write_run(run_dir: Path, result: TrainResult, record: dict) -> dict:
+    """Everything a finished (or interrupted) run leaves behind: weights, metrics and run.json
+    (``record``, :func:`~qsnn_mem.run_folder.start_record`, completed, with ``status:
+    writing``) first, the figures after them. Returns run.json's record; the caller marks it
+    ``done`` or ``interrupted`` once the rest (the trace) is written."""
     cfg, precision = result.cfg, result.net.precision
-    write_checkpoint(run_dir, result)
+    write_weights(run_dir / "weights.npz", result)
+    write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
+    info = {
+        **record,
+        "device": str(result.net.device),
+        "backend": result.net.backend,
+        "epochs_done": len(result.metrics),
+        "interrupted": result.interrupted,
+        "status": "writing",
+        "wall_s": round(result.wall_s, 3),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_json(run_dir / "run.json", info)
     if result.last is not None:
         output = result.last.layers[-1].spikes_out.cpu().numpy()
         target = result.target.cpu().numpy()
@@ -131,22 +172,7 @@ def write_run(run_dir: Path, result: TrainResult, command: str, extra: dict | No
         loss_figure(
             run_dir / "loss.png", frame["epoch"].to_numpy(), frame["loss"].to_numpy(), cfg.name
         )
-    info = {
-        "command": command,
-        "config": cfg.model_dump(mode="json"),
-        "seed": cfg.seed,
-        "precision": asdict(precision),
-        "device": str(result.net.device),
-        "backend": result.net.backend,
-        "epochs_done": len(result.metrics),
-        "interrupted": result.interrupted,
-        "wall_s": round(result.wall_s, 3),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "versions": versions(),
-    }
-    info.update(extra or {})
-    write_json(run_dir / "run.json", info)
+    return info
 
 
 def load_weights(
@@ -159,9 +185,17 @@ def load_weights(
     if not file.is_file():
         raise QsnnError(f"{file}: weights file not found (give a run folder or its weights.npz)")
     try:
-        with np.load(file) as data:
+        data = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise QsnnError(f"{file}: not a readable weights file ({exc})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise QsnnError(
+            f"{file}: a single array, not a weights .npz (give a run folder or its weights.npz)"
+        )
+    try:
+        with data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise QsnnError(f"{file}: not a readable weights file ({exc})") from None
     shapes = [(cfg.nb_inputs, cfg.nb_hidden), (cfg.nb_hidden, cfg.nb_outputs)]
     out = []

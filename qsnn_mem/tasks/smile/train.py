@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ... import interrupts
 from ...errors import QsnnError
 from ..base import Precision
 from .config import SmileWorkload
@@ -83,8 +84,10 @@ EpochHook = Callable[[TrainResult, EpochResult], None]
 def train(
     cfg: SmileWorkload, on_epoch: EpochHook | None = None, *, precision: Precision | None = None
 ) -> TrainResult:
-    """Train the smile network for ``cfg.nb_epochs``; Ctrl-C stops after the current epoch.
-    ``precision`` is the run's record (built here from ``cfg`` when not given)."""
+    """Train the smile network for ``cfg.nb_epochs``; Ctrl-C (or SIGTERM) stops after the
+    current epoch and returns what was trained, marked ``interrupted`` (:mod:`...interrupts`;
+    a second Ctrl-C aborts at once). ``precision`` is the run's record (built here from
+    ``cfg`` when not given)."""
     if precision is None:
         precision = precision_of(cfg)
     device, backend = pick_device(cfg)
@@ -96,16 +99,18 @@ def train(
     result = TrainResult(cfg, net, optimizer, x, target)
     start = time.perf_counter()
     try:
-        for epoch in range(cfg.nb_epochs):
-            net.clip_()
-            res = net.epoch(x, target)
-            optimizer.step()
-            row = epoch_metrics(epoch, cfg, res)
-            result.metrics.append(row)
-            result.last = res
-            if on_epoch is not None:
-                on_epoch(result, res)
-    except KeyboardInterrupt:
+        with interrupts.deferred():
+            for epoch in range(cfg.nb_epochs):
+                interrupts.check()
+                net.clip_()
+                res = net.epoch(x, target)
+                optimizer.step()
+                row = epoch_metrics(epoch, cfg, res)
+                result.metrics.append(row)
+                result.last = res
+                if on_epoch is not None:
+                    on_epoch(result, res)
+    except KeyboardInterrupt:  # a deferred signal at an epoch's start, or a second Ctrl-C
         result.interrupted = True
     result.wall_s = time.perf_counter() - start
     return result
