@@ -335,3 +335,23 @@ def test_literal_bytes_decode(tmp_path):
     (tmp_path / "one2.aedat").write_bytes(b"#!AER-DAT2.0\r\n" + bytes.fromhex("0000070a000003e8"))
     ev = read_aedat2(tmp_path / "one2.aedat")
     assert [int(c[0]) for c in ev] == [1000, 5, 7, 1]
+
+
+def test_a_failed_prepare_replaces_neither_output(tmp_path):
+    """The train split reads, the test split does not: both files of the earlier run stay."""
+    make_gesture_folder(tmp_path / "raw")
+    first = prepare_gesture(tmp_path / "raw", tmp_path / "out")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    assert set(before) == {"gesture_train.npz", "gesture_test.npz"}
+    (tmp_path / "raw" / "user01_fluorescent.aedat").write_bytes(
+        (tmp_path / "raw" / "user02_led.aedat").read_bytes()  # another recording: new train data
+    )
+    (tmp_path / "raw" / "user24_natural.aedat").write_bytes(b"#!AER-DAT3.1\r\n")  # unreadable
+    with pytest.raises(QsnnError, match="no test recording could be read"):
+        prepare_gesture(tmp_path / "raw", tmp_path / "out", on_error="skip")
+    after = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    assert after == before and first.outputs["train"].is_file()
+    # A prepare into a new folder that fails creates nothing.
+    with pytest.raises(QsnnError):
+        prepare_gesture(tmp_path / "raw", tmp_path / "new", on_error="skip")
+    assert not (tmp_path / "new").exists()

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from ....errors import QsnnError
-from ....io import ensure_dir
 from .aedat import SENSOR, Events, read_aedat3
 from .events import (
     EventSet,
@@ -29,7 +28,7 @@ from .events import (
     handle_failure,
     make_sample,
     split_counts,
-    write_events_npz,
+    write_event_splits,
 )
 
 NB_CLASSES = 11
@@ -136,8 +135,9 @@ def prepare_gesture(
     trials = {split: read_trials(raw / name) for split, name in TRIAL_LISTS.items()}
     total = sum(len(names) for names in trials.values())
     summary = PrepareSummary()
-    out = ensure_dir(out_dir)
+    out = Path(out_dir)
     done = 0
+    splits: dict[str, EventSet] = {}
     for split, names in trials.items():
         samples: list[np.ndarray] = []
         labels: list[np.ndarray] = []
@@ -158,7 +158,8 @@ def prepare_gesture(
         if not samples:
             reasons = "; ".join(f"{n}: {r}" for n, r in summary.skipped[:3])
             raise QsnnError(f"{raw}: no {split} recording could be read ({reasons or 'none'})")
-        events = EventSet(samples, np.concatenate(labels), sensor)
-        summary.outputs[split] = write_events_npz(out / f"gesture_{split}.npz", events)
+        splits[split] = EventSet(samples, np.concatenate(labels), sensor)
         split_counts(summary, split, samples)
+    # Both splits are read and checked before either file is replaced.
+    summary.outputs.update(write_event_splits(out, "gesture", splits))
     return summary

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from ....errors import QsnnError
-from ....io import ensure_dir
 from .aedat import Events, read_aedat2
 from .events import (
     EventSet,
@@ -29,7 +28,7 @@ from .events import (
     handle_failure,
     make_sample,
     split_counts,
-    write_events_npz,
+    write_event_splits,
 )
 
 SUITS = ("club", "diamond", "heart", "spade")
@@ -123,9 +122,9 @@ def prepare_poker(
     if summary.recordings == 0:
         reasons = "; ".join(f"{n}: {r}" for n, r in summary.skipped[:3])
         raise QsnnError(f"{raw}: no recording could be read ({reasons})")
-    out = ensure_dir(out_dir)
+    sets = {}
     for split, (samples, labels) in splits.items():
-        events = EventSet(samples, np.asarray(labels, dtype=np.int64), SENSOR)
-        summary.outputs[split] = write_events_npz(out / f"poker_{split}.npz", events)
+        sets[split] = EventSet(samples, np.asarray(labels, dtype=np.int64), SENSOR)
         split_counts(summary, split, samples)
+    summary.outputs.update(write_event_splits(out_dir, "poker", sets))
     return summary

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from ....errors import QsnnError
-from ....io import atomic_path
+from ....io import atomic_path, ensure_dir
 
 OnError = Literal["skip", "refuse"]
 Progress = Callable[[int, int, str], None]  # (files done, files in all, file name)
@@ -83,6 +83,23 @@ def write_events_npz(path: str | os.PathLike, events: EventSet) -> Path:
             sensor=np.asarray(events.sensor, dtype=np.int64),
         )
     return target
+
+
+def write_event_splits(folder: str | os.PathLike, stem: str, splits: dict[str, EventSet]):
+    """Write every split (``<stem>_<split>.npz``) together: each to a temporary file first, and
+    only when all are written are they moved into place, so a failure replaces none of them."""
+    out = ensure_dir(folder)
+    staged: dict[str, Path] = {}
+    try:
+        for split, events in splits.items():
+            staged[split] = write_events_npz(out / f".{stem}_{split}.npz.new", events)
+        paths = {split: out / f"{stem}_{split}.npz" for split in splits}
+        for split, tmp in staged.items():
+            os.replace(tmp, paths[split])
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+    return paths
 
 
 def load_events_npz(path: str | os.PathLike) -> EventSet:
