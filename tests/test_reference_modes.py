@@ -11,6 +11,8 @@ from qsnn_mem.tasks.smile.losses import van_rossum, van_rossum_grad
 from qsnn_mem.tasks.smile.model import SmileNet
 from qsnn_mem.tasks.smile.precision import precision as precision_of
 
+from .plain_float import lif_layer
+
 SMALL = dict(nb_inputs=30, nb_hidden=20, nb_outputs=12, nb_steps=40)
 FLOAT = dict(weight_bits=None, state_bits=None, grad_bits=None, error_bits=None)
 NORM = 1 / 5e-3  # the reference's 1/tau_syn
@@ -106,29 +108,11 @@ def test_scaled_float_mode_divides_by_the_scale_and_never_clips():
         assert torch.equal(w_hat, w.detach() / 16)
 
 
-class Surrogate(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v):
-        ctx.save_for_backward(v)
-        return (v > 0).float()
-
-    @staticmethod
-    def backward(ctx, g):
-        (v,) = ctx.saved_tensors
-        return g / (100 * v.abs() + 1) ** 2
-
-
 def plain_float_epoch(cfg, x, target, weights, scale, bound):
     """A textbook float LIF network on weights clipped to ``bound`` and divided by ``scale``."""
 
     def layer(h):
-        syn = mem = torch.zeros(h.shape[1])
-        out = []
-        for t in range(h.shape[0]):
-            s = Surrogate.apply(mem - cfg.threshold)
-            syn, mem = cfg.alpha * syn + h[t], cfg.beta * mem + syn - cfg.reset * s.detach()
-            out.append(s)
-        return torch.stack(out)
+        return lif_layer(cfg, h)
 
     w = [wk.detach().clamp(-bound, bound).requires_grad_(True) for wk in weights]
     out = layer(layer(x @ (w[0] / scale)) @ (w[1] / scale))

@@ -8,6 +8,8 @@ from qsnn_mem.tasks.smile.config import SmileWorkload
 from qsnn_mem.tasks.smile.model import SmileNet
 from qsnn_mem.tasks.smile.precision import precision as precision_of
 
+from .plain_float import lif_layer
+
 SMALL = dict(nb_inputs=30, nb_hidden=20, nb_outputs=12, nb_steps=40)
 FLOAT = dict(weight_bits=None, state_bits=None, grad_bits=None, error_bits=None)
 
@@ -19,29 +21,11 @@ def data(cfg, seed=3):
     return x, target
 
 
-class Surrogate(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, v):
-        ctx.save_for_backward(v)
-        return (v > 0).float()
-
-    @staticmethod
-    def backward(ctx, g):
-        (v,) = ctx.saved_tensors
-        return g / (100 * v.abs() + 1) ** 2
-
-
 def plain_float_loss(cfg, x, target, w1, w2, scales):
     """Textbook LIF network, float64 van Rossum loss, torch autograd does the rest."""
 
     def layer(h):
-        syn = mem = torch.zeros(h.shape[1])
-        out = []
-        for t in range(h.shape[0]):
-            s = Surrogate.apply(mem - cfg.threshold)
-            syn, mem = cfg.alpha * syn + h[t], cfg.beta * mem + syn - cfg.reset * s.detach()
-            out.append(s)
-        return torch.stack(out)
+        return lif_layer(cfg, h)
 
     out = layer(layer(x @ (w1 / scales[0])) @ (w2 / scales[1]))
     f_out = torch.zeros(cfg.nb_outputs, dtype=torch.float64)
