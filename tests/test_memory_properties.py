@@ -12,7 +12,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,10 +38,7 @@ CONV_ARCHS = [weight_arch(n, lay) for n in encodings.REGISTRY for lay in LAYOUTS
 
 def forward_J(ev: estimate.Evaluation, pair: int) -> float:
     """The sum of energy.csv's forward rows of ``pair``, from the evaluation's arrays."""
-    sel = np.flatnonzero(ev.acc_pair == pair)
-    stage = plan.trace_arrays(ev.pairs[pair][1]).a_stage[ev.acc_row[sel]]
-    total = ev.memory_J.sum(1) + ev.controller_J + ev.datapath_J
-    return float(total[sel][stage == FORWARD].sum())
+    return float(ev.stage_energy(pair)[FORWARD])
 
 
 def storage_bits(ev: estimate.Evaluation, pair: int) -> int:

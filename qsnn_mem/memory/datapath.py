@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .encodings.base import COL, ROW, Cost
+from .encodings.base import ROW, Cost
 from .scaling import ALADDIN_NODE_NM, HOROWITZ_NODE_NM, energy_scale
 
 CONTROLLER_BITS = 64
@@ -83,7 +83,7 @@ def datapath_J(op: Operands, cost: Cost) -> np.ndarray:
     h = energy_scale(op.node_nm, HOROWITZ_NODE_NM)
     a = energy_scale(op.node_nm, ALADDIN_NODE_NM)
     synapses = cost.values  # a dense datapath adds what it reads, zeros included
-    buffer_reads = np.where(op.pattern == ROW, synapses, np.where(op.pattern == COL, op.n, op.n))
+    buffer_reads = np.where(op.pattern == ROW, synapses, op.n)  # a gather reads per value
     mac = mul_J(op.weight_bits, op.error_bits) + add_J(op.error_bits)
     energy = (
         np.where(fwd, synapses * add_J(op.state_bits), 0.0) * h

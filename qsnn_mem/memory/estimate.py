@@ -62,6 +62,14 @@ class Evaluation:
     phase_time_s: np.ndarray  # [pair, phase]
     leak_J: np.ndarray  # [array instance, phase]
 
+    def stage_energy(self, pair: int) -> np.ndarray:
+        """Array, controller and datapath energy (J, no leakage) of ``pair`` per stage, in
+        plan.STAGES order: what energy.csv's rows of those stages sum to."""
+        sel = np.flatnonzero(self.acc_pair == pair)
+        stage = plan.trace_arrays(self.pairs[pair][1]).a_stage[self.acc_row[sel]]
+        total = self.memory_J[sel].sum(1) + self.controller_J[sel] + self.datapath_J[sel]
+        return np.bincount(stage, total, minlength=len(plan.STAGES))
+
     @property
     def used(self) -> np.ndarray:
         return self.width * self.depth > 0
@@ -228,14 +236,15 @@ def _array_costs(pairs, mems, node, width, depth, m, kind):
     sources = [""] * n_arrays
     used = width * depth > 0
     mem = np.arange(n_arrays) // N_ROLES
-    backend = np.array([f"{a.backend} {a.narrow_words}" for a, _ in pairs])[mems.pair][mem]
+    rules = [(a.backend, a.narrow_words) for a, _ in pairs]
+    unique = sorted(set(rules))
+    rule = np.array([unique.index(r) for r in rules])[mems.pair][mem]
     banks, ports = m["banks"][mem], m["ports"][mem]
     for k, module in enumerate(kinds.REGISTRY.values()):
-        for rule in np.unique(backend):
-            sel = np.flatnonzero(used & (kind == k) & (backend == rule))
+        for r, (name, narrow) in enumerate(unique):
+            sel = np.flatnonzero(used & (kind == k) & (rule == r))
             if not len(sel):
                 continue
-            name, narrow = rule.split()
             args = (node[mem[sel]], width[sel] * depth[sel], width[sel], banks[sel], ports[sel])
             try:
                 values, src = module.cost(name, *args, narrow=narrow)

@@ -78,10 +78,8 @@ def paper_arch(encoding: str, propagation: str = "col", node_nm: float = 45, **m
 
 def pass_energy(ev: estimate.Evaluation, pair: int) -> tuple[float, float]:
     """(forward J, backward + update J) of one priced layer pass, leakage left out."""
-    table = tables.energy_table(ev, pair)
-    table = table[table["op"] != "leak"]
-    forward = float(table.loc[table["stage"] == "forward", "energy_J"].sum())
-    return forward, float(table.loc[table["stage"] != "forward", "energy_J"].sum())
+    forward, backward, update = ev.stage_energy(pair)
+    return float(forward), float(backward + update)
 
 
 def _traces(folder: Path) -> list[tuple[dict, Trace]]:

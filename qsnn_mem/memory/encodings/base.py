@@ -157,5 +157,12 @@ def value_words_only(w: Walk, words: np.ndarray) -> Cost:
     return cost
 
 
+def row_major_words(g: Layout) -> np.ndarray:
+    """Storage of a matrix without metadata: row by row, each row starting a word."""
+    out = empty_storage(len(g.rows))
+    out[:, VALUES] = g.rows * ceil(g.cols / g.k(VALUES))
+    return out
+
+
 def empty_storage(n: int) -> np.ndarray:
     return np.zeros((n, len(ROLES)))

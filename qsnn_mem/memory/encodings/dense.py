@@ -24,7 +24,7 @@ from .base import (
     Walk,
     by_pattern,
     ceil,
-    empty_storage,
+    row_major_words,
     row_words,
     value_words_only,
 )  # fmt: skip
@@ -33,10 +33,7 @@ NAME = "dense"
 ROLES_USED = (VALUES,)
 
 
-def storage_words(g: Layout) -> np.ndarray:
-    out = empty_storage(len(g.rows))
-    out[:, VALUES] = g.rows * ceil(g.cols / g.k(VALUES))
-    return out
+storage_words = row_major_words
 
 
 def access(g: Layout, w: Walk) -> Cost:

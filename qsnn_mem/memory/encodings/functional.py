@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, empty_storage, value_words_only
+from .base import VALUES, Cost, Layout, Walk, by_pattern, ceil, row_major_words, value_words_only
 
 NAME = "functional"
 ROLES_USED = (VALUES,)
 KERNELS_ONLY = True
 
 
-def storage_words(g: Layout) -> np.ndarray:
-    out = empty_storage(len(g.rows))
-    out[:, VALUES] = g.rows * ceil(g.cols / g.k(VALUES))
-    return out
+storage_words = row_major_words
 
 
 def access(g: Layout, w: Walk) -> Cost:
