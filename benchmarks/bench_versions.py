@@ -1,6 +1,6 @@
 """The benchmarks of two versions of qsnn-mem in one run: the working tree against a git revision.
 
-    python benchmarks/bench_versions.py [--before REV] [--rounds 2]
+    python benchmarks/bench_versions.py [--before REV] [--rounds 2] [--only bench_estimate]
 
 Each round runs every benchmark script once in each tree (the revision is checked out into a
 temporary folder; each tree runs its own scripts with its own package first on PYTHONPATH),
@@ -64,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default="867bfe9", help="git revision of the baseline")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", default="", help="run only the scripts whose name holds this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"before": checkout(args.before, Path(tmp)), "after": ROOT}
@@ -71,6 +72,8 @@ def main() -> None:
         for r in range(args.rounds):
             order = ("before", "after") if r % 2 == 0 else ("after", "before")
             for script, patterns in BENCHMARKS:
+                if args.only not in script[0]:
+                    continue
                 for which in order:
                     for name, value in measure(trees[which], script, patterns).items():
                         values.setdefault(name, {}).setdefault(which, []).append(value)
