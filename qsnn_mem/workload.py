@@ -13,6 +13,9 @@ from pydantic import BaseModel
 from . import tasks
 from .schema import apply_overrides, canonical_keys, read_yaml, validate
 
+# Values of a path field that name no file (generated data), and null (none).
+NOT_PATHS = ("generate", "poisson")
+
 
 def load_workload(path: str | os.PathLike, overrides: list[str] | None = None) -> Any:
     """Read a workload YAML, apply ``--set key=value`` overrides, and validate it against the
@@ -55,7 +58,8 @@ def _resolve_paths(
         f: str(folder / value)
         for f in fields
         if f not in keep
-        and (value := getattr(workload, f)) != "generate"
+        and (value := getattr(workload, f)) is not None
+        and value not in NOT_PATHS
         and not Path(value).is_absolute()
     }
     return workload.model_copy(update=update) if update else workload

@@ -4,6 +4,7 @@ figures (valid PNG and SVG with labelled axes), report.md, and errors for bad in
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -186,3 +187,16 @@ def test_shipped_organizations(swept, tmp_path):
     summary = pd.read_csv(tmp_path / "r" / "summary.csv")
     assert set(summary["arch"]) == {"crossbar", "pb-bmp", "pb-csr"}
     assert (summary["energy_per_epoch_J"] > 0).all()
+
+
+def test_metrics_without_the_van_rossum_distance_are_refused(swept, tmp_path, capsys):
+    """The report plots the van Rossum distance loss.png plots; metrics.csv without it is not
+    read as if its training loss (√1000 times larger) were that distance."""
+    sweep_dir, archs, _ = swept
+    run_dir = shutil.copytree(sweep_dir / "w2a8g8e8_seed0", tmp_path / "old" / "w2a8g8e8_seed0")
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    metrics.drop(columns="van_rossum").to_csv(run_dir / "metrics.csv", index=False)
+    args = ["report", str(tmp_path / "old"), "--arch", str(archs[0]), "--out", str(tmp_path / "r")]
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "not the metrics of a smile run (missing 'van_rossum')" in err

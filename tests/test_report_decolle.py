@@ -8,13 +8,16 @@ import json
 import shutil
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
 from qsnn_mem import tasks
 from qsnn_mem.cli import main
-from qsnn_mem.report import analysis
+from qsnn_mem.report import analysis, style
+from qsnn_mem.report.breakdown import breakdown_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = tasks.get("decolle")
@@ -154,3 +157,20 @@ def test_runs_of_two_tasks_are_refused(reported, tmp_path, capsys):
     err = "".join(capsys.readouterr().err.split())  # the console may wrap long paths
     assert "mixed/aisadecollerunbut" in err and "mixed/bisasmilerun" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_breakdown_gives_every_decolle_tensor_its_own_colour(reported):
+    """DECOLLE prices more than ten tensor kinds: none shares a colour (tab10 repeated after
+    ten), and none wears an organization's colour."""
+    _, _, out = reported
+    detail = pd.read_csv(out / "breakdown.csv")
+    fig = breakdown_figure(detail, list(ARCHS))
+    kinds: dict[str, set[str]] = {}
+    for ax in fig.axes[1:]:
+        for c in ax.containers:
+            kinds.setdefault(c.get_label(), set()).add(to_hex(c.patches[0].get_facecolor()))
+    assert len(kinds) > 10 and {"trace_p", "trace_q", "refrac"} <= set(kinds)
+    colours = [c for cs in kinds.values() for c in cs]
+    assert len(colours) == len(set(colours)) == len(kinds)
+    assert not set(colours) & set(style.ORGANIZATION)
+    plt.close(fig)

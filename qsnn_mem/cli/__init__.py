@@ -28,6 +28,7 @@ from . import estimate, cacti  # noqa: F401  isort: skip
 from . import prepare  # noqa: F401  isort: skip
 from . import sweep, report  # noqa: F401  isort: skip
 from . import synth, paper  # noqa: F401  isort: skip
+from . import nir  # noqa: F401  isort: skip
 
 _err = Console(stderr=True, highlight=False)
 MESSAGE_MAX = 4000  # characters of an error message printed (the rest is cut)

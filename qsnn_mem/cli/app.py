@@ -1,8 +1,15 @@
-"""The typer application every command module registers with."""
+"""The typer application every command module registers with: ``-h`` works as ``--help`` for
+the application and every command, and ``--version`` prints the version."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from .. import __version__
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     name="qsnn-mem",
@@ -10,11 +17,25 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings=HELP_OPTIONS,
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qsnn-mem {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Memory energy and area of on-chip learning in quantized spiking neural networks.
 
     Typical use: ``qsnn-mem trace workloads/smile.yaml`` counts every memory access of training

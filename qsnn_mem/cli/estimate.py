@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-import platform
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from .. import __version__
+from .. import api
 from ..contract import load_trace
 from ..contract.read import read_json
 from ..errors import QsnnError
-from ..io import ensure_dir, write_csv, write_json
-from ..memory import arch, tables
-from ..memory import estimate as est
+from ..memory import arch
+from ..memory.accelergy.ert import load_ert
 from .app import app
+from .estimate_view import Format, show
 
-_out = Console(highlight=False)
 
+class ExportFormat(StrEnum):
+    """Formats ``--export`` writes (docs/accelergy.md)."""
 
-def si(value: float, unit: str) -> str:
-    """``3.2e-12, 'J'`` -> ``3.20 pJ``: the largest prefix that keeps the number >= 1."""
-    if value != value:  # NaN: e.g. no inference samples
-        return "-"
-    for factor, prefix in ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")):
-        if abs(value) >= factor:
-            return f"{value / factor:.3g} {prefix}{unit}"
-    return f"{value / 1e-15:.3g} f{unit}" if value else f"0 {unit}"
+    accelergy = "accelergy"
 
 
 @app.command()
@@ -43,31 +35,53 @@ def estimate(
         list[str] | None,
         typer.Option("--set", help="override an arch field, e.g. --set memories.0.word_bits=32"),
     ] = None,
+    format_: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="table: rich tables; csv, json, markdown: the same breakdowns on stdout alone",
+        ),
+    ] = Format.table,
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="contributors listed per phase (all in files)")
+    ] = 10,
+    export: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--export",
+            help="also write the priced run for another tool: accelergy (ERT, ART, action "
+            "counts per phase, v0.4 architecture; docs/accelergy.md)",
+        ),
+    ] = None,
+    export_dir: Annotated[
+        Path | None, typer.Option("--export-dir", help="folder of --export (default: OUT/FORMAT)")
+    ] = None,
+    ert: Annotated[
+        Path | None,
+        typer.Option(
+            "--ert",
+            help="price with your Accelergy ERT.yaml: the components it names (memory.array, "
+            "memory.controller) replace the built-in costs",
+        ),
+    ] = None,
 ) -> None:
     """Energy per training epoch and per inference, and area, of a traced run."""
+    if export_dir is not None and export is None:
+        raise QsnnError(f"--export-dir {export_dir} needs a format: --export accelergy")
     spec = arch.load_arch(arch_file, set_ or [])
     counted = load_trace(trace)
     check_trace_of_run(Path(trace))
-    ev = est.evaluate([(spec, counted)])
-    energy = tables.energy_table(ev)
-    area = tables.area_table(ev)
-    summary = ev.summary().iloc[0].to_dict()
-    folder = ensure_dir(out or Path("reports") / "estimate" / f"{Path(trace).name}-{spec.name}")
-    write_csv(folder / "energy.csv", energy)
-    write_csv(folder / "area.csv", area)
-    write_json(
-        folder / "run.json",
-        {
-            "command": "estimate",
-            "arch_file": str(arch_file),
-            "overrides": set_ or [],
-            "arch": spec.model_dump(),
-            "trace": str(trace),
-            "summary": summary,
-            "versions": {"qsnn_mem": __version__, "python": platform.python_version()},
-        },
-    )
-    _print_summary(spec.name, counted, energy, area, summary, folder, tables.traversal_table(ev))
+    result = api.estimate(spec, counted, ert=load_ert(ert) if ert else None)
+    folder = out or Path("reports") / "estimate" / f"{Path(trace).name}-{spec.name}"
+    info = {"arch_file": str(arch_file), "overrides": set_ or [], "ert": str(ert) if ert else None}
+    written = api.save_estimate(result, folder, info=info)
+    report = result.evaluation.ert_report
+    for line in report.lines() if report else []:
+        typer.echo(line, err=True)
+    if export is not None:
+        files = api.export(result, export_dir or folder / export.value, export.value)
+        typer.echo(f"{export.value}: wrote " + ", ".join(map(str, files)), err=True)
+    show(result.breakdown, format_, top, folder, written)
 
 
 def check_trace_of_run(folder: Path) -> None:
@@ -89,47 +103,3 @@ def check_trace_of_run(folder: Path) -> None:
             f"{run_file} (config {ran or 'not recorded'}): the folder mixes two runs; trace "
             "the run again into its own folder (qsnn-mem trace ... --out DIR)"
         )
-
-
-def _print_summary(name, counted, energy, area, summary, folder, traversal) -> None:
-    epochs = max(counted.normalisers["train_epochs"], 1)
-    infers = counted.normalisers["infer_samples"]
-    table = Table(title=f"{name} on {counted.workload} ({counted.folder})")
-    for col in ("memory", "capacity", "area", "leakage", "energy/epoch", "energy/inference"):
-        table.add_column(col, justify="left" if col == "memory" else "right")
-    by_phase = energy.groupby(["memory", "phase"])["energy_J"].sum()
-    for memory, arrays in area.groupby("memory", sort=False):
-        train = by_phase.get((memory, "train"), 0.0) / epochs
-        infer = by_phase.get((memory, "infer"), 0.0) / infers if infers else float("nan")
-        table.add_row(
-            memory,
-            f"{arrays['capacity_bits'].sum() / 1024:.1f} kibit",
-            f"{arrays['area_m2'].sum() * 1e6:.4f} mm²",
-            si(arrays["leakage_W"].sum(), "W"),
-            si(train, "J"),
-            si(infer, "J"),
-        )  # fmt: skip
-    table.add_row(
-        "total",
-        f"{summary['capacity_bits'] / 1024:.1f} kibit",
-        f"{summary['area_m2'] * 1e6:.4f} mm²",
-        si(summary["leakage_W"], "W"),
-        si(summary["energy_per_epoch_J"], "J"),
-        si(summary["energy_per_inference_J"], "J"),
-        style="bold",
-    )
-    _out.print(table)
-    for memory, arrays in area.groupby("memory", sort=False):
-        shapes = zip(arrays["array"], arrays["word_bits"], arrays["depth"], strict=True)
-        _out.print(f"{memory}: " + ", ".join(f"{a} {w} bit x {d}" for a, w, d in shapes))
-    split = ", ".join(
-        f"{part} {si(summary[f'train_{part}_J'] / epochs, 'J')}"
-        for part in ("memory", "controller", "datapath", "leakage")
-    )
-    _out.print(f"per training epoch: {split}")
-    if len(traversal):
-        chosen = ", ".join(
-            f"{t} {p}" for t, p in zip(traversal["tensor"], traversal["propagation"], strict=True)
-        )
-        _out.print(f"error propagation: {chosen}")
-    _out.print(f"wrote {folder}/energy.csv, area.csv, run.json")

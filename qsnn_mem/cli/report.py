@@ -10,12 +10,14 @@ import typer
 from ..report import build_report
 from ..report.figures import unit
 from .app import app
-from .common import OutOption, console
+from .common import console
 
 
 @app.command("report")
 def report_command(
-    sweep_dir: Annotated[Path, typer.Argument(help="Sweep folder, e.g. reports/smile.")],
+    sweep_dir: Annotated[
+        Path, typer.Argument(help="Sweep folder, e.g. reports/smile.", metavar="SWEEP_DIR")
+    ],
     arch: Annotated[
         list[Path] | None,
         typer.Option("--arch", help="Memory organization YAML; repeat for several (arch/*.yaml)."),
@@ -32,15 +34,19 @@ def report_command(
     point: Annotated[
         str | None, typer.Option(help="Run shown in the breakdown figure, e.g. w2a8g8e8_seed0.")
     ] = None,
-    out: OutOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: SWEEP_DIR/report).")
+    ] = None,
 ) -> None:
-    """Price every run on every organization; write figures, summary.csv and report.md."""
+    """Price every run on every organization; write figures, summary.csv, report.md and a
+    self-contained report.html into SWEEP_DIR/report (or --out)."""
 
     rep = build_report(sweep_dir, list(arch or []), out or sweep_dir / "report", at=at or [],
                        point=point)  # fmt: skip
     runs, archs, task = len(rep.priced.runs), len(rep.priced.archs), rep.priced.task.name
     console.print(
-        f"priced {runs} {task} runs on {archs} organizations; wrote {rep.folder}/report.md"
+        f"priced {runs} {task} runs on {archs} organizations; wrote {rep.folder}/report.md "
+        "and report.html"
     )
     if rep.headline is not None:
         wide = rep.headline.pivot(index="weight_bits", columns="arch", values="epoch_mean_J")

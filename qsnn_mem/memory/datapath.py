@@ -74,8 +74,20 @@ class Operands:
     ptr_bits: np.ndarray
 
 
-def datapath_J(op: Operands, cost: Cost) -> np.ndarray:
-    """Datapath energy of each access row (J)."""
+@dataclass
+class Operation:
+    """One kind of datapath operation, per access row: how many, at which operand widths, and
+    the energy of one (J). The itemized form of :func:`datapath_J` (Accelergy export)."""
+
+    action: str  # add, multiply, register_read, popcount, compare
+    bits: np.ndarray  # operand width (multiply: the weight)
+    bits_b: np.ndarray | None  # multiply: the error; else None
+    count: np.ndarray
+    energy_J: np.ndarray
+
+
+def operations(op: Operands, cost: Cost) -> list[Operation]:
+    """Every datapath operation of each access row, with its per-operation energy."""
     read = op.is_weight & ~op.is_write
     fwd = read & (op.stage == FORWARD)
     bwd = read & (op.stage == BACKWARD)
@@ -84,13 +96,26 @@ def datapath_J(op: Operands, cost: Cost) -> np.ndarray:
     a = energy_scale(op.node_nm, ALADDIN_NODE_NM)
     synapses = cost.values  # a dense datapath adds what it reads, zeros included
     buffer_reads = np.where(op.pattern == ROW, synapses, op.n)  # a gather reads per value
-    mac = mul_J(op.weight_bits, op.error_bits) + add_J(op.error_bits)
-    energy = (
-        np.where(fwd, synapses * add_J(op.state_bits), 0.0) * h
-        + np.where(bwd, synapses * mac, 0.0) * h
-        + np.where(bwd, buffer_reads * op.error_bits * REG_BIT_J, 0.0) * a
-        + np.where(upd, cost.values * add_J(op.weight_bits), 0.0) * h
-        + (cost.popcounts * popcount_J(op.bitmap_bits) + cost.adds * add_J(op.ptr_bits)) * h
-        + cost.compares * CMP32_J * op.idx_bits / 32.0 * a
-    )
+    back = np.where(bwd, synapses, 0.0)
+    e_bits, w_bits = op.error_bits, op.weight_bits
+    return [
+        Operation("add", op.state_bits, None, np.where(fwd, synapses, 0.0),
+                  add_J(op.state_bits) * h),
+        Operation("multiply", w_bits, e_bits, back, mul_J(w_bits, e_bits) * h),
+        Operation("add", e_bits, None, back, add_J(e_bits) * h),
+        Operation("register_read", e_bits, None, np.where(bwd, buffer_reads, 0.0),
+                  e_bits * REG_BIT_J * a),
+        Operation("add", w_bits, None, np.where(upd, cost.values, 0.0), add_J(w_bits) * h),
+        Operation("popcount", op.bitmap_bits, None, cost.popcounts,
+                  popcount_J(op.bitmap_bits) * h),
+        Operation("add", op.ptr_bits, None, cost.adds, add_J(op.ptr_bits) * h),
+        Operation("compare", op.idx_bits, None, cost.compares, CMP32_J * op.idx_bits / 32.0 * a),
+    ]  # fmt: skip
+
+
+def datapath_J(op: Operands, cost: Cost) -> np.ndarray:
+    """Datapath energy of each access row (J): the sum of its :func:`operations`."""
+    energy = np.zeros(len(op.n))
+    for item in operations(op, cost):
+        energy += item.count * item.energy_J
     return energy

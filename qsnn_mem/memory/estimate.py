@@ -28,8 +28,9 @@ from ..contract import Trace
 from ..errors import QsnnError
 from . import datapath, kinds, layout, plan
 from . import encodings as enc
+from .accelergy.ert import Ert, ErtReport
 from .arch import Arch
-from .encodings.base import BITMAP, PIXELS, ROLES, VALUES, ceil  # fmt: skip
+from .encodings.base import BITMAP, PIXELS, ROLES, VALUES, Cost, ceil  # fmt: skip
 
 N_ROLES = len(ROLES)
 
@@ -61,6 +62,10 @@ class Evaluation:
     traversal: np.ndarray  # per (pair × tensor): 1 row, 2 col, 0 no propagation traced
     phase_time_s: np.ndarray  # [pair, phase]
     leak_J: np.ndarray  # [array instance, phase]
+    controller_per_access: np.ndarray | None = None  # per memory instance, J
+    operands: datapath.Operands | None = None  # per access row (datapath.operations)
+    access: Cost | None = None  # per access row: values touched and control operations
+    ert_report: ErtReport | None = None  # what a user's ERT (evaluate(ert=...)) replaced
 
     def stage_energy(self, pair: int) -> np.ndarray:
         """Array, controller and datapath energy (J, no leakage) of ``pair`` per stage, in
@@ -119,8 +124,9 @@ class Evaluation:
         )
 
 
-def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
-    """Price every (arch, trace) pair; all the arithmetic is vectorised across pairs."""
+def evaluate(pairs: Sequence[tuple[Arch, Trace]], ert: Ert | None = None) -> Evaluation:
+    """Price every (arch, trace) pair; all the arithmetic is vectorised across pairs. ``ert``
+    (:func:`.accelergy.ert.load_ert`) replaces the costs of the components it names."""
     if not pairs:
         raise QsnnError("nothing to estimate: no (arch, trace) pairs")
     mems = plan.Stack([plan.arch_arrays(a) for a, _ in pairs], "names")
@@ -143,6 +149,8 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
     depth = _depths(pairs, mems, m, need, width)
     kind = np.where(m["kind_reg"].ravel(), 1, 0)
     costs, sources = _array_costs(pairs, mems, node, width, depth, m, kind)
+    per_access = datapath.controller_J(node)
+    report = ert and ert.apply(pairs, mems.pair, mems.local, width, costs, sources, per_access)
 
     # Access rows.
     acc = plan.Stack(tens.items, "a_tensor")
@@ -155,7 +163,7 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
     cost.reads[:, PIXELS] += pixel_reads
     base = acc_mem[:, None] * N_ROLES + np.arange(N_ROLES)
     memory_J = cost.reads * costs[base, 0] + cost.writes * costs[base, 1]
-    controller_J = (cost.reads + cost.writes).sum(1) * datapath.controller_J(node[acc_mem])
+    controller_J = (cost.reads + cost.writes).sum(1) * per_access[acc_mem]
     operands = datapath.Operands(
         node_nm=node[acc_mem], stage=a["a_stage"], pattern=walk.pattern,
         is_weight=t["is_weight"][acc_ten], is_write=walk.is_write.astype(bool), n=walk.n,
@@ -179,7 +187,7 @@ def evaluate(pairs: Sequence[tuple[Arch, Trace]]) -> Evaluation:
     return Evaluation(
         pairs, mems.pair, mems.local, width, depth, costs, kind, sources, acc.pair, acc.local,
         acc_mem, keep, cost.reads, cost.writes, memory_J, controller_J, datapath_J, traversal,
-        phase_time, leak,
+        phase_time, leak, per_access, operands, cost, report,
     )  # fmt: skip
 
 

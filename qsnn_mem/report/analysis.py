@@ -100,12 +100,14 @@ def by_bits(frame: pd.DataFrame, column: str, keys: tuple[str, ...] = ("arch",))
 
 def point_means(summary: pd.DataFrame, axes: list[str], quality: str) -> pd.DataFrame:
     """Means over trials per (arch, weight bits, other axes): one row per design point, with
-    the standard deviation of the quality metric (``<quality>_std``) for error bars."""
+    the standard deviations over its trials of the energy per epoch and of the quality metric
+    (``energy_per_epoch_J_std``, ``<quality>_std``: 0 for one trial) for error bars."""
     keys = ["arch", *_bits(summary), *axes]
     cols = ["energy_per_epoch_J", "energy_per_inference_J", "area_m2", quality]
     groups = summary.groupby(keys, sort=True, dropna=False)
     out = groups[cols].mean().reset_index()
-    out[f"{quality}_std"] = groups[quality].std().fillna(0.0).to_numpy()
+    for col in ("energy_per_epoch_J", quality):
+        out[f"{col}_std"] = groups[col].std().fillna(0.0).to_numpy()
     out["config"] = groups["point"].first().str.replace(r"_seed\d+$", "", regex=True).to_numpy()
     out["trials"] = groups.size().to_numpy()
     return out

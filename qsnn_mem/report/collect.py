@@ -20,6 +20,7 @@ import pandas as pd
 from .. import tasks
 from ..contract import Trace, load_trace
 from ..errors import QsnnError
+from ..memory import tables
 from ..memory.arch import Arch, load_arch
 from ..memory.estimate import Evaluation, evaluate
 from ..tasks import Task
@@ -35,6 +36,7 @@ PRICE_COLUMNS = (
     "train_J",
     "infer_J",
     "area_m2",
+    "weight_area_m2",
     "leakage_W",
     "capacity_bits",
 )
@@ -52,6 +54,7 @@ class Priced:
     evaluation: Evaluation
     axes: list[str]  # config fields besides weight_bits and seed that vary across runs
     values: list[str]  # the task's summary values (quality column first)
+    folder: Path = Path()  # the sweep folder priced
 
 
 def find_runs(folder: str | os.PathLike) -> list[Path]:
@@ -168,6 +171,17 @@ def load_archs(paths: list[str | os.PathLike]) -> list[Arch]:
     return archs
 
 
+def weight_areas(ev: Evaluation) -> np.ndarray:
+    """Per priced pair: the area of the arrays of its memories that hold weights (values and
+    the encoding's metadata arrays)."""
+    out = np.zeros(len(ev.pairs))
+    for i, (arch, _) in enumerate(ev.pairs):
+        weights = {m.name for m in arch.memories if m.holds_weights}
+        area = tables.area_table(ev, i)
+        out[i] = float(area.loc[area["memory"].isin(weights), "area_m2"].sum())
+    return out
+
+
 def _axes(task: Task, runs: pd.DataFrame, config_fields: list[str]) -> list[str]:
     """Config fields besides weight bits (the figures' x axis) that vary across the runs."""
     fixed = NOT_AXES | set(task.path_fields) | {"weight_bits"}
@@ -188,7 +202,9 @@ def price(folder: str | os.PathLike, arch_paths: list[str | os.PathLike]) -> Pri
     values = list(dict.fromkeys([task.quality.column, *(n for _, ns in rows for n in ns)]))
     traces = [load_trace(f) for f in folders]
     ev = evaluate([(a, t) for t in traces for a in archs])
-    priced = ev.summary()[list(PRICE_COLUMNS)]
+    priced = ev.summary()
+    priced["weight_area_m2"] = weight_areas(ev)
+    priced = priced[list(PRICE_COLUMNS)]
     keys = runs.loc[np.repeat(np.arange(len(runs)), len(archs))].reset_index(drop=True)
     keys.insert(2, "arch", [a.name for _ in traces for a in archs])
     summary = pd.concat([keys, priced.reset_index(drop=True)], axis=1)
@@ -199,4 +215,4 @@ def price(folder: str | os.PathLike, arch_paths: list[str | os.PathLike]) -> Pri
     front = [c for c in front if c in summary]
     rest = ["stored_weight_bits", *axes, *PRICE_COLUMNS, *values, "weight_density", "epochs_done"]
     summary = summary[front + [c for c in dict.fromkeys(rest) if c not in front]]
-    return Priced(task, runs, traces, archs, summary, ev, axes, values)
+    return Priced(task, runs, traces, archs, summary, ev, axes, values, Path(folder))

@@ -1,4 +1,10 @@
-"""The report's figures, each saved as PNG and SVG (atomically), one colour per organization."""
+"""The report's figures against weight bits and the Pareto figure, one colour per organization
+(:mod:`.style`); the breakdown figure is in :mod:`.breakdown`.
+
+Every drawing function takes an optional matplotlib ``ax`` (draw into your own axes, e.g. in a
+notebook) and returns the figure it drew into; :func:`save` writes a figure as PNG and SVG
+(atomically), as ``qsnn-mem report`` does.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +13,23 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from ..io import atomic_path
 from ..tasks import Metric
+from . import style
 
-KIND_ORDER = (
-    "weight", "syn", "mem", "spk", "input", "err", "grad", "controller", "datapath", "leakage",
-)  # fmt: skip
-STAGES = ("forward", "backward", "update", "leakage")
 PREFIXES = ((1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"))
+SPREAD = "mean ± 1 std over seeds"
 
 
 def colours(names: list[str]) -> dict[str, str]:
     """The same colour for an organization in every figure (order of the --arch options)."""
-    cycle = plt.get_cmap("tab10").colors
-    return {n: matplotlib.colors.to_hex(cycle[i % len(cycle)]) for i, n in enumerate(names)}
+    return style.organization_colours(names)
 
 
 def unit(values, base: str = "J") -> tuple[float, str]:
@@ -38,14 +43,16 @@ def unit(values, base: str = "J") -> tuple[float, str]:
     return PREFIXES[-1][0], f"{PREFIXES[-1][1]}{base}"
 
 
-def save(fig, folder: Path, stem: str) -> list[Path]:
+def save(fig, folder: Path, stem: str, *, close: bool = True) -> list[Path]:
+    """Write ``fig`` as ``stem``.png and ``stem``.svg in ``folder``; the paths."""
     paths = []
     for ext in ("png", "svg"):
         path = folder / f"{stem}.{ext}"
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=ext, dpi=150 if ext == "png" else None)
         paths.append(path)
-    plt.close(fig)
+    if close:
+        plt.close(fig)
     return paths
 
 
@@ -89,84 +96,129 @@ def _bits_axis(ax, frames: list[pd.DataFrame], extra: tuple[int, ...] = ()) -> N
     ax.grid(True, alpha=0.3)
 
 
-def energy_vs_bits(per_epoch: pd.DataFrame, per_infer: pd.DataFrame, colour, title: str):
-    """Headline: energy per training epoch and per inference vs weight bits, one line per arch."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
-    for ax, table, what in ((axes[0], per_epoch, "training epoch"), (axes[1], per_infer,
-                                                                      "inference")):  # fmt: skip
+def energy_vs_bits(
+    per_epoch: pd.DataFrame, per_infer: pd.DataFrame, colour, title: str = "", *, ax=None
+):
+    """Headline: energy per training epoch and per inference vs weight bits, one line per arch
+    (error bars: std over trials). ``ax``: a pair of axes (per epoch, per inference)."""
+    if ax is None:
+        fig, ax = plt.subplots(1, 2, figsize=(11, 4.4), constrained_layout=True)
+        fig.suptitle(title)
+    for a, table, what in ((ax[0], per_epoch, "training epoch"), (ax[1], per_infer,
+                                                                    "inference")):  # fmt: skip
         scale, label = unit(table["mean"])
         for arch, rows in _in_order(table, colour):
-            ax.errorbar(
+            a.errorbar(
                 rows["weight_bits"], rows["mean"] / scale, yerr=rows["std"] / scale,
                 color=colour[arch], marker="o", capsize=3, label=arch,
             )  # fmt: skip
-        ax.set_ylabel(f"energy per {what} ({label})")
-        ax.set_title(f"per {what}")
-        _bits_axis(ax, [table])
-        ax.set_ylim(bottom=0)
-    axes[0].legend(title="organization")
-    fig.suptitle(title)
-    return fig
+        a.set_ylabel(f"energy per {what} ({label})")
+        a.set_title(f"per {what}")
+        _bits_axis(a, [table])
+        a.set_ylim(bottom=0)
+    ax[0].legend(title=f"organization ({SPREAD})", title_fontsize=8)
+    return ax[0].figure
 
 
-def area_vs_bits(table: pd.DataFrame, colour, title: str):
-    fig, ax = plt.subplots(figsize=(6.2, 4.4), constrained_layout=True)
-    for arch, rows in _in_order(table, colour):
-        ax.errorbar(
-            rows["weight_bits"], rows["mean"] * 1e6, yerr=rows["std"] * 1e6,
-            color=colour[arch], marker="s", capsize=3, label=arch,
-        )  # fmt: skip
+def area_vs_bits(table: pd.DataFrame, colour, title: str = "", *, ax=None):
+    """Memory area (mm²) vs weight bits: at each bitwidth one bar per organization, stacked: the
+    arrays of the memories that hold weights (``weight_mean``, filled) under the other memories
+    (hatched); the error bar is the std of the total over trials."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.8, 4.6), constrained_layout=True)
+    order = list(_in_order(table, colour))
+    width = 0.8 / max(len(order), 1)
+    for k, (arch, rows) in enumerate(order):
+        x = rows["weight_bits"].to_numpy(float) + (k - (len(order) - 1) / 2) * width
+        total = rows["mean"].to_numpy() * 1e6
+        weights = rows["weight_mean"].to_numpy() * 1e6
+        c = colour[arch]
+        ax.bar(x, weights, width, color=c, edgecolor=c, label=arch)
+        ax.bar(x, total - weights, width, bottom=weights, color=mcolors.to_rgba(c, 0.22),
+               edgecolor=c, hatch="///", lw=0.8, label="_other")  # fmt: skip
+        ax.errorbar(x, total, yerr=rows["std"].to_numpy() * 1e6, fmt="none", ecolor="black",
+                    elinewidth=0.8, capsize=2, label="_spread")  # fmt: skip
     ax.set_ylabel("memory area (mm²)")
     _bits_axis(ax, [table])
     ax.set_ylim(bottom=0)
-    ax.legend(title="organization")
-    ax.set_title(title)
-    return fig
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [
+        Patch(facecolor="0.45", edgecolor="0.45", label="weight arrays"),
+        Patch(facecolor="white", edgecolor="0.45", hatch="///", label="other memories"),
+    ]
+    ax.legend(handles=handles, title="organization", fontsize=8, title_fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax.figure
 
 
 def density_vs_bits(
-    tables: dict[str, pd.DataFrame], title: str, reference: dict[int, float], label: str
+    tables: dict[str, pd.DataFrame],
+    title: str = "",
+    reference: dict[int, float] | None = None,
+    label: str = "",
+    *,
+    ax=None,
 ):
     """Non-zero weight fraction per layer (``tables``: layer name or "all" -> by_bits table)
     against weight bits, with a published network's values (``reference``, ``label``)."""
-    fig, ax = plt.subplots(figsize=(6.2, 4.4), constrained_layout=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.2, 4.4), constrained_layout=True)
+    layer_colour = style.layer_colours([n for n in tables if n != "all"])
     markers = "os^v<>"
     for i, (name, table) in enumerate(tables.items()):
-        style = ("black", "D", "all layers") if name == "all" else (None, markers[i % 6],
-                                                                     f"layer {name}")  # fmt: skip
-        ax.errorbar(table["weight_bits"], table["mean"], yerr=table["std"], color=style[0],
-                    marker=style[1], capsize=3, label=style[2])  # fmt: skip
+        if name == "all":
+            style_ = (style.ALL_LAYERS, "D", "all layers")
+        else:
+            style_ = (layer_colour[name], markers[i % 6], f"layer {name}")
+        ax.errorbar(table["weight_bits"], table["mean"], yerr=table["std"], color=style_[0],
+                    marker=style_[1], capsize=3, label=style_[2])  # fmt: skip
+    reference = reference or {}
     bits = sorted(reference)
     if bits:
-        ax.plot(bits, [reference[b] for b in bits], ls="none", marker="x", ms=9, color="tab:red",
-                label=label)  # fmt: skip
+        ax.plot(bits, [reference[b] for b in bits], ls="none", marker="x", ms=9,
+                color=style.REFERENCE, label=label or "reference")  # fmt: skip
     ax.set_ylabel("non-zero weight fraction (last epoch)")
     _bits_axis(ax, list(tables.values()), tuple(bits))
     ax.set_ylim(0, 1.05)
-    ax.legend()
-    ax.set_title(title)
-    return fig
+    ax.legend(title=SPREAD, title_fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax.figure
 
 
-def pareto_figure(points: pd.DataFrame, front: np.ndarray, colour, title: str, metric: Metric):
-    """The task's quality metric vs energy per epoch (error bars: std over trials, where there
-    are several); the Pareto front joined and labelled."""
-    fig, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
+def _column(points: pd.DataFrame, name: str) -> np.ndarray:
+    return points[name].to_numpy(float) if name in points else np.zeros(len(points))
+
+
+def pareto_figure(
+    points: pd.DataFrame, front: np.ndarray, colour, title: str, metric: Metric, *, ax=None
+):
+    """The task's quality metric (axis: ``metric.label``) vs energy per training epoch for every
+    design point (means over its seeds; where a point has two or more, error bars of ± one
+    standard deviation over them in both energy and quality); the Pareto front joined and
+    labelled."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
     scale, label = unit(points["energy_per_epoch_J"])
     x = points["energy_per_epoch_J"].to_numpy() / scale
     y = points[metric.column].to_numpy()
-    std = points.get(f"{metric.column}_std", pd.Series(0.0, index=points.index)).to_numpy()
+    several = _column(points, "trials") >= 2
+    xerr = np.where(several, _column(points, "energy_per_epoch_J_std") / scale, 0.0)
+    yerr = np.where(several, _column(points, f"{metric.column}_std"), 0.0)
     for arch in colour:
         sel = (points["arch"] == arch).to_numpy()
-        if sel.any():
-            ax.scatter(x[sel], y[sel], color=colour[arch], s=28, alpha=0.75, label=arch)
-            if (std[sel] > 0).any():
-                ax.errorbar(x[sel], y[sel], yerr=std[sel], color=colour[arch], ls="none",
-                            alpha=0.5, capsize=2)  # fmt: skip
+        if not sel.any():
+            continue
+        bars = several[sel].any()
+        ax.errorbar(
+            x[sel], y[sel], xerr=xerr[sel] if bars else None, yerr=yerr[sel] if bars else None,
+            fmt="o", ms=5, color=colour[arch], elinewidth=0.9, capsize=2, alpha=0.8, label=arch,
+        )  # fmt: skip
     order = np.argsort(x[front])
     fx, fy = x[front][order], y[front][order]
-    ax.step(fx, fy, where="post", color="black", lw=1.2, label="Pareto front")
-    ax.scatter(fx, fy, facecolors="none", edgecolors="black", s=90, lw=1.2)
+    ax.step(fx, fy, where="post", color=style.FRONT, lw=1.2, label="Pareto front")
+    ax.scatter(fx, fy, facecolors="none", edgecolors=style.FRONT, s=90, lw=1.2)
     names = (points["config"] + " " + points["arch"]).to_numpy()[front][order]
     for xi, yi, name in zip(fx, fy, names, strict=True):
         ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(5, 4), fontsize=7)
@@ -175,62 +227,8 @@ def pareto_figure(points: pd.DataFrame, front: np.ndarray, colour, title: str, m
     ax.set_xlabel(f"energy per training epoch ({label})")
     ax.set_ylabel(metric.label)
     ax.grid(True, alpha=0.3)
-    ax.legend(title="organization")
-    ax.set_title(title)
-    return fig
-
-
-def breakdown_figure(table: pd.DataFrame, archs: list[str], title: str):
-    """Top: energy per training epoch of each organization, stacked by stage (leakage included).
-    Bottom: the dynamic energy of each stage, stacked by tensor, one panel per organization
-    (leakage often dwarfs it, so it gets its own scale)."""
-    n = len(archs)
-    fig = plt.figure(figsize=(max(3.2 * n + 2.2, 7.5), 7.4), constrained_layout=True)
-    grid = fig.add_gridspec(2, n, height_ratios=(1, 1.7))
-    top = fig.add_subplot(grid[0, :])
-    by_stage = table.pivot_table(index="arch", columns="stage", values="energy_per_epoch_J",
-                                 aggfunc="sum").reindex(archs).fillna(0.0)  # fmt: skip
-    scale, label = unit(by_stage.sum(axis=1))
-    left = np.zeros(n)
-    stage_colour = dict(zip(STAGES, ("tab:blue", "tab:orange", "tab:green", "0.6"), strict=True))
-    for stage in STAGES:
-        values = by_stage[stage].to_numpy() / scale if stage in by_stage else np.zeros(n)
-        top.barh(archs, values, left=left, color=stage_colour[stage], label=stage)
-        left += values
-    for i, total in enumerate(left):
-        top.annotate(f" {total:.3g} {label}", (total, i), va="center", fontsize=9)
-    top.invert_yaxis()
-    top.set_xlabel(f"energy per training epoch ({label})")
-    top.set_xlim(0, left.max() * 1.18 if left.max() > 0 else 1)
-    top.legend(title="stage", loc="center left", bbox_to_anchor=(1.01, 0.5))
-    top.grid(True, axis="x", alpha=0.3)
-
-    dynamic = table[table["stage"] != "leakage"]
-    dstages = [s for s in STAGES if s != "leakage"]
-    dscale, dlabel = unit(dynamic.groupby(["arch", "stage"])["energy_per_epoch_J"].sum())
-    kinds = [k for k in KIND_ORDER if k in set(dynamic["kind"])]
-    kinds += sorted(set(dynamic["kind"]) - set(kinds))
-    cmap = plt.get_cmap("tab10").colors
-    kind_colour = {k: cmap[i % 10] for i, k in enumerate(kinds)}
-    first = None
-    for j, arch in enumerate(archs):
-        ax = fig.add_subplot(grid[1, j], sharey=first)
-        first = first or ax
-        rows = dynamic[dynamic["arch"] == arch]
-        wide = rows.pivot_table(index="stage", columns="kind", values="energy_per_epoch_J",
-                                aggfunc="sum").reindex(dstages).fillna(0.0)  # fmt: skip
-        bottom = np.zeros(len(dstages))
-        for k in kinds:
-            values = wide[k].to_numpy() / dscale if k in wide else np.zeros(len(dstages))
-            ax.bar(dstages, values, bottom=bottom, color=kind_colour[k], label=k)
-            bottom += values
-        ax.set_title(f"{arch}: dynamic {bottom.sum():.3g} {dlabel}", fontsize=10)
-        ax.grid(True, axis="y", alpha=0.3)
-        if j == 0:
-            ax.set_ylabel(f"dynamic energy per epoch ({dlabel})")
-        else:
-            ax.tick_params(labelleft=False)
-    handles, labels = first.get_legend_handles_labels()
-    fig.legend(handles[::-1], labels[::-1], title="tensor", loc="outside right lower")
-    fig.suptitle(title)
-    return fig
+    spread = f" (error bars: {SPREAD})" if several.any() else ""
+    ax.legend(title=f"organization{spread}", title_fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax.figure

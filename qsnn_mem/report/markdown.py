@@ -139,15 +139,18 @@ def _sections(rep: Report) -> dict[str, list[str]]:
         "energy_vs_bits": [
             "## Energy versus weight bitwidth", "",
             _figure("energy_vs_bits", "energy vs weight bits", "Energy per training epoch (left) "
-                    "and per inference (right) versus weight bitwidth, one line per organization."),
+                    "and per inference (right) versus weight bitwidth, one line per organization "
+                    "(error bars: standard deviation over trials)."),
             _winner_table(rep.headline, archs), "",
         ],
         "pareto": [
             "## Best points", "", _best_table(rep.points, metric), "",
             f"## {metric.label[0].upper()}{metric.label[1:]} versus energy", "",
             _figure("pareto", f"{metric.label} vs energy", f"{metric.label[0].upper()}"
-                    f"{metric.label[1:]} versus energy per training epoch, means over trials "
-                    "(error bars: standard deviation); the black line is the Pareto front."),
+                    f"{metric.label[1:]} versus energy per training epoch, means over the "
+                    "seeds of each design point (error bars, where a point has two or more "
+                    "seeds: ± one standard deviation over them, in energy and in quality); the "
+                    "black line is the Pareto front."),
             _front_table(rep.points, metric), "",
         ],
         "breakdown": [
@@ -163,7 +166,10 @@ def _sections(rep: Report) -> dict[str, list[str]]:
         "area": [
             "## Area", "",
             _figure("area_vs_bits", "area vs weight bits", "Memory area versus weight bitwidth, "
-                    "one line per organization (sparse encodings shrink with density)."),
+                    "one bar per organization, stacked: the arrays of the memories that hold "
+                    "weights (filled) under the other memories (hatched); error bars: standard "
+                    "deviation of the total over trials (sparse encodings shrink with "
+                    "density)."),
         ],
     }  # fmt: skip
 
@@ -197,7 +203,8 @@ def render(rep: Report) -> str:
         "",
         "`summary.csv` (one row per run and organization), `energy_vs_bits.csv` (the headline "
         "figure's numbers), `design_points.csv` (means per design point, Pareto flag), "
-        "`breakdown.csv` (the breakdown figure's numbers).",
+        "`breakdown.csv` (the breakdown figure's numbers); `report.html` is this report in "
+        "one file, figures embedded.",
         "",
     ]  # fmt: skip
     return "\n".join(parts)

@@ -6,10 +6,10 @@ Register a new task here (one folder under ``qsnn_mem/tasks/`` and one line belo
 from __future__ import annotations
 
 from ..errors import QsnnError
-from . import decolle, smile
+from . import decolle, nir, smile
 from .base import Metric, Task
 
-REGISTRY: dict[str, Task] = {t.name: t for t in (smile.TASK, decolle.TASK)}
+REGISTRY: dict[str, Task] = {t.name: t for t in (smile.TASK, decolle.TASK, nir.TASK)}
 DEFAULT = "smile"
 
 

@@ -47,7 +47,9 @@ TASK = Task(
     path_fields=("train_file", "test_file"),
     precision_fields=PRECISION_FIELDS,
     axis_aliases=AXIS_ALIASES,
-    quality=Metric("accuracy_max", "best accuracy of the last layer", lower_is_better=False),
+    quality=Metric(
+        "accuracy_max", "best accuracy of the last layer (fraction correct)", lower_is_better=False
+    ),
     figures=("energy_vs_bits", "breakdown", "pareto", "area"),
     run=run,
     summarize=summarize,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..base import Metric, Task
 from .config import SEED_NAMES, SmileWorkload
+from .distance import DISTANCE_LABEL
 from .precision import PRECISION_FIELDS, precision
 
 LAYERS = ("fc1", "fc2")
@@ -30,11 +31,11 @@ def trace_saved_weights(cfg, weights, run_dir, **options) -> Any:
 
 
 def summarize(metrics: pd.DataFrame) -> dict[str, float]:
-    """Minimum van Rossum distance and loss over training, final non-zero weight fractions."""
-    distance = "van_rossum" if "van_rossum" in metrics.columns else "loss"
+    """Minimum van Rossum distance and training loss over training (two scales of one
+    distance, :mod:`.distance`), final non-zero weight fractions."""
     last = metrics.iloc[-1]
     out = {
-        "van_rossum_min": float(metrics[distance].min()),
+        "van_rossum_min": float(metrics["van_rossum"].min()),
         "loss_min": float(metrics["loss"].min()) if "loss" in metrics else np.nan,
     }
     for layer in LAYERS:
@@ -55,7 +56,7 @@ TASK = Task(
     path_fields=("input", "target"),
     precision_fields=PRECISION_FIELDS,
     axis_aliases=AXIS_ALIASES,
-    quality=Metric("van_rossum_min", "minimum van Rossum distance", lower_is_better=True),
+    quality=Metric("van_rossum_min", f"minimum {DISTANCE_LABEL}", lower_is_better=True),
     figures=("energy_vs_bits", "breakdown", "pareto", "density", "area"),
     # ISCAS 2020: the trained network's fraction of non-zero weights (energy-anchors.md).
     reference_density={2: 0.65, 3: 0.85, 4: 0.92, 5: 0.97, 6: 0.98},

@@ -33,6 +33,7 @@ from ...run_folder import claim, keeping, run_key, start_record
 from ...trace.output import write_trace
 from ..base import Precision
 from .data import smile_input
+from .distance import distance_per_loss
 from .model import SmileNet
 from .plots import loss_figure, raster_figure
 from .precision import precision as precision_of
@@ -122,7 +123,8 @@ def trace_saved_weights(
 def write_checkpoint(run_dir: Path, result: TrainResult) -> None:
     """Metrics so far and the current weights (called during training and at the end)."""
     ensure_dir(run_dir)
-    write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
+    metrics = pd.DataFrame(result.metrics)
+    write_csv(run_dir / "metrics.csv", metrics)
     write_weights(run_dir / "weights.npz", result)
 
 
@@ -150,7 +152,8 @@ def write_run(run_dir: Path, result: TrainResult, record: dict) -> dict:
     ``done`` or ``interrupted`` once the rest (the trace) is written."""
     cfg, precision = result.cfg, result.net.precision
     write_weights(run_dir / "weights.npz", result)
-    write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
+    metrics = pd.DataFrame(result.metrics)
+    write_csv(run_dir / "metrics.csv", metrics)
     info = {
         **record,
         "device": str(result.net.device),
@@ -166,12 +169,11 @@ def write_run(run_dir: Path, result: TrainResult, record: dict) -> dict:
         output = result.last.layers[-1].spikes_out.cpu().numpy()
         target = result.target.cpu().numpy()
         epoch = len(result.metrics) - 1
-        title = f"{cfg.name} {precision.tag}, epoch {epoch}, loss {result.metrics[-1]['loss']:.1f}"
+        distance = result.metrics[-1]["van_rossum"]
+        title = f"{cfg.name} {precision.tag}, epoch {epoch}, van Rossum distance {distance:.3g}"
         raster_figure(run_dir / "raster.png", output, target, title)
-        frame = pd.DataFrame(result.metrics)
-        loss_figure(
-            run_dir / "loss.png", frame["epoch"].to_numpy(), frame["loss"].to_numpy(), cfg.name
-        )
+        per_loss = distance_per_loss(cfg.time_step, cfg.tau_syn, cfg.tau_vr)
+        loss_figure(run_dir / "loss.png", metrics, per_loss, f"{cfg.name} {precision.tag}")
     return info
 
 

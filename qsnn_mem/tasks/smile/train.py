@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from ...errors import QsnnError
 from ..base import Precision
 from .config import SmileWorkload
 from .data import smile_input, smile_target_raster
+from .distance import distance_per_loss
 from .model import SmileNet
 from .optim import Adamax
 from .precision import precision as precision_of
@@ -68,8 +68,8 @@ class TrainResult:
 def epoch_metrics(epoch: int, cfg: SmileWorkload, res: EpochResult) -> dict:
     """Per-epoch metrics: loss, van Rossum distance, spikes and non-zero weights per layer."""
     # The training loss is sqrt(SSE / tau_syn) (reference); van_rossum is the textbook
-    # normalisation sqrt(SSE * time_step / tau_vr) of the same filtered difference.
-    vr = res.loss * math.sqrt(cfg.time_step * cfg.tau_syn / cfg.tau_vr)
+    # normalisation sqrt(SSE * time_step / tau_vr) of the same filtered difference (.distance).
+    vr = res.loss * distance_per_loss(cfg.time_step, cfg.tau_syn, cfg.tau_vr)
     row = {"epoch": epoch, "loss": res.loss, "van_rossum": vr}
     for k, layer in enumerate(res.layers, start=1):
         row[f"spikes_fc{k}"] = layer.spike_count
