@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, tasks
+from .digests import file_digest, weights_digest
 from .errors import QsnnError
 from .io import ensure_dir
 
@@ -41,21 +42,27 @@ HASH_CHARS = 8
 @dataclass(frozen=True)
 class RunKey:
     """What a run's results depend on: the validated configuration (every field, defaults
-    included), the trace mode (None: not traced), the phase (``train``: training only;
-    ``both``: training, then one traced inference; ``infer``: one traced inference with saved
-    weights, whose content hash is part of the key), and the tag that names it for people."""
+    included), the content of the data files it names (a NIR graph, input and target rasters,
+    recordings: a file changed under the same path is another run), the trace mode (None: not
+    traced), the phase (``train``: training only; ``both``: training, then one traced
+    inference; ``infer``: one traced inference with saved weights, whose content hash is part
+    of the key), and the tag that names it for people."""
 
     tag: str  # precision tag and seed, e.g. w2a8g8e8_seed0
     config: dict[str, Any]
     trace_mode: str | None
     phase: str
     weights_sha256: str | None = None
+    data_sha256: dict[str, str] = field(default_factory=dict)  # path field -> file digest
 
     @property
     def hash(self) -> str:
         """First 8 hex digits of the SHA-256 of the key as canonical JSON: stable across runs,
-        machines and Python versions."""
+        machines and Python versions. A key without data files hashes as before they were
+        part of it."""
         data = {k: v for k, v in asdict(self).items() if k != "tag"}  # the tag is derived
+        if not data["data_sha256"]:
+            del data["data_sha256"]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
 
@@ -68,7 +75,8 @@ class RunKey:
         """The key's fields for run.json and trace.json."""
         out = {"config_hash": self.hash, "trace_mode": self.trace_mode, "phase": self.phase}
         weights = self.weights_sha256
-        return out | ({} if weights is None else {"weights_sha256": weights})
+        out |= {} if weights is None else {"weights_sha256": weights}
+        return out | ({"data_sha256": self.data_sha256} if self.data_sha256 else {})
 
 
 def run_key(
@@ -86,22 +94,12 @@ def run_key(
     phase = "both" if trace_mode is not None and infer else "train"
     phase = "infer" if weights is not None else phase
     digest = None if weights is None else weights_digest(weights)
-    return RunKey(tag, cfg.model_dump(mode="json"), trace_mode, phase, digest)
-
-
-def weights_digest(path: str | os.PathLike) -> str | None:
-    """SHA-256 of a weights file (a run folder's weights.npz); None if it cannot be read (the
-    loader then says why)."""
-    source = Path(path)
-    file = source / "weights.npz" if source.is_dir() else source
-    digest = hashlib.sha256()
-    try:
-        with open(file, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
+    data = {}
+    for name in task.path_fields:
+        value = getattr(cfg, name, None)
+        if isinstance(value, str) and value and Path(value).is_file():
+            data[name] = file_digest(Path(value))
+    return RunKey(tag, cfg.model_dump(mode="json"), trace_mode, phase, digest, data)
 
 
 def default_run_dir(cfg: Any, key: RunKey, root: str | os.PathLike = "reports") -> Path:

@@ -1,13 +1,10 @@
 """Small random NIR networks and one sample's activity, for the counting tests.
 
-:class:`Activity` is :class:`~qsnn_mem.tasks.nir.activity.LayerActivity` with the extra fields
-:func:`qsnn_mem.counting.count_layers` reads (the proposed additions to activity.py). Values
+Activities are :class:`~qsnn_mem.tasks.nir.activity.LayerActivity` records. Values
 are drawn on a dyadic grid with many zeros, so sums are exact and accumulations cancel to zero.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,15 +16,7 @@ KINDS = ("CubaLIF", "LIF", "IF", "LI")
 STATE = {"CubaLIF": ("syn", "mem"), "LIF": ("mem",), "IF": ("mem",), "LI": ("mem",)}
 
 
-@dataclass(frozen=True)
-class Activity(LayerActivity):
-    state: dict = field(default_factory=dict)
-    bias: np.ndarray | None = None
-    spike_error: np.ndarray | None = None
-    error_state: dict = field(default_factory=dict)
-    weight_after: np.ndarray | None = None
-    bias_grad: np.ndarray | None = None
-    bias_after: np.ndarray | None = None
+Activity = LayerActivity
 
 
 def precision() -> Precision:

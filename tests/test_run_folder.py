@@ -11,13 +11,15 @@ import os
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from qsnn_mem.cli import main
 from qsnn_mem.errors import QsnnError
 from qsnn_mem.io import write_csv, write_text
-from qsnn_mem.run_folder import git_state
+from qsnn_mem.run_folder import git_state, run_key
+from qsnn_mem.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = str(ROOT / "workloads" / "smile_quick.yaml")
@@ -224,3 +226,19 @@ def test_atomic_write_failures_name_the_file_and_leave_no_temporary(tmp_path, mo
     with pytest.raises(QsnnError, match=r"cannot write .*t\.csv: No space left on device"):
         write_csv(target, pd.DataFrame({"a": [1]}))
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["t.csv"]
+
+
+def test_a_data_file_changed_under_the_same_path_is_another_run(tmp_path):
+    """The key holds the content of the files a workload names, not only their paths; a
+    workload without data files keeps the key it had before data digests were part of it."""
+    rng = np.random.default_rng(0)
+    raster = tmp_path / "in.npy"
+    np.save(raster, (rng.random((60, 60)) < 0.1).astype(np.float32))
+    sets = [f"input={raster}", "nb_inputs=60", "nb_steps=60"]
+    first = run_key(load_workload(QUICK, sets), trace_mode="event")
+    again = run_key(load_workload(QUICK, sets), trace_mode="event")
+    assert first.hash == again.hash and set(first.data_sha256) == {"input"}
+    np.save(raster, (rng.random((60, 60)) < 0.2).astype(np.float32))
+    assert run_key(load_workload(QUICK, sets), trace_mode="event").hash != first.hash
+    plain = run_key(load_workload(QUICK), trace_mode="event")
+    assert plain.data_sha256 == {} and "data_sha256" not in plain.record()

@@ -9,8 +9,8 @@ the smile network's conventions (docs/accounting.md):
   (``mem`` for an LI readout) of the layer that produced it, also where the layer above reads it;
 * every value is counted at ``precision.bits(tensor)``.
 
-Besides the fields of LayerActivity, the counters read these attributes of an activity where
-the rule needs them (None or absent otherwise): ``state`` ({"syn", "mem"} -> (T, *out_shape),
+The counters read these fields of an activity where the rule needs them (None or empty
+otherwise): ``state`` ({"syn", "mem"} -> (T, *out_shape),
 the value stored after each step; an LI layer without it uses ``out``), ``bias`` (the stored
 bias, else Layer.bias), and in training ``spike_error`` ((T, *out_shape) dL/d(out), what the
 layer's ``err`` buffer holds), ``error_state`` ({"syn", "mem"} -> (T, *out_shape), the BPTT

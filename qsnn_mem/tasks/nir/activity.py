@@ -3,7 +3,7 @@ counting rules (:mod:`qsnn_mem.counting`) turn into reads and writes. numpy only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,7 +12,9 @@ import numpy as np
 class LayerActivity:
     """One layer, one sample, all time steps (``T`` = steps).
 
-    Shapes follow :class:`~.graph.Layer`: ``in_shape`` after its reshapes, ``out_shape``."""
+    Shapes follow :class:`~.graph.Layer`: ``in_shape`` after its reshapes, ``out_shape``.
+    The fields after ``grad`` are read where a rule needs them (see
+    :mod:`qsnn_mem.counting.network`); an inference leaves the training ones empty."""
 
     raw_in: np.ndarray  # (T, *shape before the reshapes): the spikes the layer's input holds
     spikes_in: np.ndarray  # (T, *in_shape): what the synapse reads, after pooling/flatten
@@ -20,3 +22,12 @@ class LayerActivity:
     weight: np.ndarray  # the stored (quantized) weight, Layer.weight's layout
     error: np.ndarray | None = None  # (T, *out_shape) quantized dL/d(synaptic input), training
     grad: np.ndarray | None = None  # quantized weight gradient of the sample, weight's layout
+    # {"syn", "mem"} -> (T, *out_shape): the state stored after each step (I, v)
+    state: dict = field(default_factory=dict)
+    bias: np.ndarray | None = None  # the stored bias
+    spike_error: np.ndarray | None = None  # (T, *out_shape) dL/d(out): the layer's err buffer
+    # {"syn", "mem"} -> (T, *out_shape): BPTT adjoints dL/dI, dL/dv written at step t
+    error_state: dict = field(default_factory=dict)
+    weight_after: np.ndarray | None = None  # stored weight after the optimizer step (update)
+    bias_grad: np.ndarray | None = None  # the bias's gradient, where the bias is trained
+    bias_after: np.ndarray | None = None

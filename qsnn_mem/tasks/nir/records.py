@@ -1,29 +1,14 @@
 """What one sample through a NIR network produced, layer by layer (numpy): read by the training
 metrics, the figures and the tracer, which hands it to the counting rules
-(:func:`qsnn_mem.counting.count_layers`) as a :class:`TracedActivity`."""
+(:func:`qsnn_mem.counting.count_layers`) as a :class:`~.activity.LayerActivity`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from .activity import LayerActivity
-
-
-@dataclass(frozen=True)
-class TracedActivity(LayerActivity):
-    """:class:`~.activity.LayerActivity` with the further values the counting rules read:
-    the state after each step (``syn`` = I, ``mem`` = v), the stored bias, the spike errors
-    dL/d(out), the BPTT error state written at each step (adjoints dL/dI, dL/dv carried to the
-    step before) and the stored weight after the optimizer step."""
-
-    state: dict = field(default_factory=dict)
-    bias: np.ndarray | None = None
-    spike_error: np.ndarray | None = None
-    error_state: dict = field(default_factory=dict)
-    weight_after: np.ndarray | None = None
 
 
 class LayerPass(NamedTuple):
@@ -41,9 +26,9 @@ class LayerPass(NamedTuple):
     spike_error: np.ndarray | None = None  # (T, *out_shape) dL/d(out) (training)
     error_state: dict | None = None  # {"syn", "mem"}: (T, *out_shape) adjoints (training)
 
-    def activity(self, weight_after: np.ndarray | None = None) -> TracedActivity:
+    def activity(self, weight_after: np.ndarray | None = None) -> LayerActivity:
         state = {"mem": self.mem} if self.syn is None else {"syn": self.syn, "mem": self.mem}
-        return TracedActivity(
+        return LayerActivity(
             self.raw_in, self.spikes_in, self.out, self.weight, self.error, self.grad,
             state=state, bias=self.bias, spike_error=self.spike_error,
             error_state=self.error_state or {}, weight_after=weight_after,

@@ -139,7 +139,7 @@ def write_run(run_dir: Path, result: TrainResult, record: dict) -> dict:
         "device": str(net.device),
         "backend": net.backend,
         "graph": cfg.graph,
-        "graph_sha256": weights_digest(cfg.graph),  # the run key holds the path, not the file
+        "graph_sha256": weights_digest(cfg.graph),  # also in the run key (data_sha256)
         "layers": net.network.layer_names,
         "epochs_done": len(result.metrics),
         "interrupted": result.interrupted,

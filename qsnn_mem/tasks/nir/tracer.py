@@ -1,6 +1,6 @@
 """Counting the memory accesses of NIR training and inference, sample by sample: the rules are the
 per-primitive counters of :mod:`qsnn_mem.counting` (docs/accounting.md), fed with what every
-layer read and produced (:class:`~.records.TracedActivity`); the bits of every value are in the
+layer read and produced (:class:`~.activity.LayerActivity`); the bits of every value are in the
 run's :class:`~qsnn_mem.tasks.base.Precision`.
 """
 
@@ -16,10 +16,11 @@ from ...counting import count_layers, tensor_rows
 from ...counting.neuron import STATE
 from ...counting.synapse import synapse
 from ..base import Precision
+from .activity import LayerActivity
 from .config import NirWorkload
 from .graph import Network
 from .model import NirNet
-from .records import SamplePass, TracedActivity
+from .records import SamplePass
 from .train import TrainResult
 
 Mode = Literal["event", "dense"]
@@ -35,8 +36,8 @@ class NirTracer:
         self.cfg, self.network, self.precision, self.mode = cfg, network, precision, mode
         self.table = AccessTable()
         self.train_epochs = self.train_samples = self.infer_samples = 0
-        self.last_train: list[TracedActivity] | None = None
-        self.last_infer: list[TracedActivity] | None = None
+        self.last_train: list[LayerActivity] | None = None
+        self.last_infer: list[LayerActivity] | None = None
 
     def on_sample(self, result: TrainResult, res: SamplePass) -> None:
         """Count one training sample; the optimizer has stepped, so the net's forward weights
