@@ -18,13 +18,14 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, estimate_folder
 from .contract import Trace, load_trace
-from .io import ensure_dir, write_csv, write_json
+from .errors import QsnnError
+from .io import staged_folder, write_csv, write_json
 from .memory import breakdown, tables
 from .memory import estimate as est
 from .memory.accelergy.ert import Ert, load_ert
-from .memory.accelergy.export import export_accelergy
+from .memory.accelergy.export import COUNT_FILES, export_accelergy
 from .memory.arch import Arch, load_arch
 from .memory.breakdown import Breakdown
 from .report import build_report
@@ -110,6 +111,7 @@ class Estimate:
     area: pd.DataFrame  # area.csv: one row per array
     summary: dict[str, Any]  # per-epoch and per-inference totals and their split
     breakdown: Breakdown  # memory x stage, top contributors, per-array costs
+    ert: str | None = None  # the user's ERT file the costs came from, if any
 
     def contributors(self, phase: str = "train", top: int | None = 10) -> pd.DataFrame:
         """The largest (layer, tensor, stage, op) contributors of ``phase`` with their share."""
@@ -121,47 +123,77 @@ class Estimate:
 def estimate(arch: Arch | PathLike, trace: Trace | PathLike, *, ert=None) -> Estimate:
     """Price one trace in one organization (``ert``: a user's Accelergy ERT file or
     :func:`load_ert` result, replacing the built-in costs of the components it names)."""
-    spec, counted = _arch(arch), _trace(trace)
-    ev = est.evaluate([(spec, counted)], ert=_ert(ert))
+    spec, counted, costs = _arch(arch), _trace(trace), _ert(ert)
+    ev = est.evaluate([(spec, counted)], ert=costs)
     energy, area = tables.energy_table(ev), tables.area_table(ev)
     report = breakdown.breakdown(ev, energy=energy, area=area)
-    return Estimate(spec, counted, ev, energy, area, ev.summary().iloc[0].to_dict(), report)
+    summary = ev.summary().iloc[0].to_dict()
+    path = None if costs is None else str(costs.path)
+    return Estimate(spec, counted, ev, energy, area, summary, report, path)
 
 
 def save_estimate(
-    result: Estimate, folder: PathLike, *, info: dict[str, Any] | None = None
-) -> list[str]:
+    result: Estimate,
+    folder: PathLike | None = None,
+    *,
+    info: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    export: str | None = None,
+) -> Path:
     """Write energy.csv, area.csv, run.json (with ``info``), stages.csv, contributors.csv,
-    arrays.csv and summary.json into ``folder``; returns the file names."""
-    root = ensure_dir(Path(folder))
-    write_csv(root / "energy.csv", result.energy)
-    write_csv(root / "area.csv", result.area)
-    report = result.breakdown
-    write_csv(root / "stages.csv", report.stages)
-    write_csv(root / "contributors.csv", report.contributors)
-    write_csv(root / "arrays.csv", report.arrays)
-    write_json(root / "summary.json", breakdown.as_dict(report))
+    arrays.csv and summary.json (and, with ``export``, that format's files in a subfolder of
+    that name) into ``folder``, default ``reports/estimate/<trace>-<arch>-<key>``, where the
+    key hashes the organization, the trace's files and the ERT. The folder is written whole
+    and put in place at once; one holding another estimate is refused unless ``overwrite``,
+    one holding other files always. Returns the folder."""
+    key = estimate_folder.estimate_key(result.arch, result.trace, result.ert)
+    root = Path(folder) if folder is not None else None
+    root = root or estimate_folder.default_folder(result.arch, result.trace, key)
+    estimate_folder.check_folder(root, key, overwrite)
+    if export is not None and export not in estimate_folder.EXPORTS:
+        raise QsnnError(f"export format {export!r} (allowed: accelergy)")
     record = {
         "command": "estimate",
+        "estimate_key": key,
         **(info or {}),
+        "ert": result.ert,
         "arch": result.arch.model_dump(),
         "trace": str(result.trace.folder),
         "summary": result.summary,
         "versions": {"qsnn_mem": __version__, "python": platform.python_version()},
     }
-    write_json(root / "run.json", record)
-    return [
-        "energy.csv", "area.csv", "run.json", "stages.csv", "contributors.csv", "arrays.csv",
-        "summary.json",
-    ]  # fmt: skip
+    report = result.breakdown
+    with staged_folder(root) as stage:
+        write_csv(stage / "energy.csv", result.energy)
+        write_csv(stage / "area.csv", result.area)
+        write_csv(stage / "stages.csv", report.stages)
+        write_csv(stage / "contributors.csv", report.contributors)
+        write_csv(stage / "arrays.csv", report.arrays)
+        write_json(stage / "summary.json", breakdown.as_dict(report))
+        if export is not None:
+            export_accelergy(result.evaluation, 0, stage / export)
+        write_json(stage / "run.json", record)
+    return root
 
 
 def export(result: Estimate, folder: PathLike, fmt: str = "accelergy") -> list[Path]:
-    """Write the priced run for another tool; ``accelergy``: ERT.yaml, ART.yaml, the action
-    counts of each phase and a v0.4 architecture.yaml (docs/accelergy.md)."""
-    if fmt != "accelergy":
-        raise ValueError(f"export format {fmt!r} (allowed: accelergy)")
-    return export_accelergy(result.evaluation, 0, Path(folder))
+    """Write the priced run for another tool into ``folder`` (absent, empty, or an earlier
+    export; written whole); ``accelergy``: ERT.yaml, ART.yaml, the action counts of each
+    phase and a v0.4 architecture.yaml (docs/accelergy.md)."""
+    if fmt not in estimate_folder.EXPORTS:
+        raise QsnnError(f"export format {fmt!r} (allowed: accelergy)")
+    target = Path(folder)
+    if target.exists():
+        known = {"ERT.yaml", "ART.yaml", "architecture.yaml", *COUNT_FILES.values()}
+        foreign = sorted(p.name for p in target.iterdir() if p.name not in known)
+        if foreign or not target.is_dir():
+            raise QsnnError(
+                f"export folder {target} holds other files ({', '.join(foreign[:5])}): give an "
+                "empty or new folder (an export replaces its folder whole)"
+            )
+    with staged_folder(target) as stage:
+        written = export_accelergy(result.evaluation, 0, stage)
+    return [target / p.name for p in written]
 
 
 def price_sweep(folder: PathLike, archs: list[PathLike]) -> Priced:

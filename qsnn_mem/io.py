@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +75,41 @@ def ensure_dir(path: str | os.PathLike) -> Path:
     if not os.access(folder, os.W_OK):
         raise QsnnError(f"output folder {folder} is not writable")
     return folder
+
+
+@contextlib.contextmanager
+def staged_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a fresh folder beside ``path``; when the block succeeds it takes the place of
+    ``path`` whole (an older folder there is moved aside, then removed). Two writers at once
+    each leave a complete folder, the last one winning: files of two writes are never mixed,
+    and a failed write leaves the older folder as it was."""
+    target = Path(path)
+    ensure_dir(target.parent)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
+    try:
+        yield stage
+        os.chmod(stage, 0o777 & ~_umask())
+        for _ in range(10):  # another writer may put its folder in place between our moves
+            aside = None
+            if target.exists():
+                aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+                os.replace(target, aside / "old")
+            try:
+                os.replace(stage, target)
+                break
+            except OSError:
+                if not target.exists():  # not a race: a real reason, reported below
+                    raise
+                continue
+            finally:
+                if aside is not None:
+                    shutil.rmtree(aside, ignore_errors=True)
+        else:
+            raise QsnnError(f"cannot put {target} in place: other writers keep replacing it")
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -98,9 +98,13 @@ def test_memory_package_never_imports_torch():
     assert _torch_modules(mods) == []
 
 
+def test_the_python_api_loads_no_torch_until_a_network_runs():
+    assert _torch_modules("qsnn_mem.api, qsnn_mem.estimate_folder") == []
+
+
 def test_estimate_and_cacti_commands_import_only_torch_free_modules():
     allowed = ("qsnn_mem.memory", "qsnn_mem.contract", "qsnn_mem.io", "qsnn_mem.errors")
-    allowed += ("qsnn_mem.schema",)
+    allowed += ("qsnn_mem.schema", "qsnn_mem.estimate_folder", "qsnn_mem.digests")
     for name in ("estimate.py", "cacti.py"):
         tree = ast.parse((ROOT / "qsnn_mem" / "cli" / name).read_text())
         for node in ast.walk(tree):

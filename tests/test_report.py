@@ -200,3 +200,26 @@ def test_metrics_without_the_van_rossum_distance_are_refused(swept, tmp_path, ca
     assert main(args) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "not the metrics of a smile run (missing 'van_rossum')" in err
+
+
+def test_a_report_folder_is_one_report_whole(swept, tmp_path, capsys):
+    """A rerun replaces the report (no stale file stays); a report of other organizations is
+    refused unless --overwrite; a folder with files a report does not write is refused."""
+    sweep_dir, archs, _ = swept
+    out = tmp_path / "rep"
+    both = [x for a in archs for x in ("--arch", str(a))]
+    assert main(["report", str(sweep_dir), "--out", str(out), *both]) == 0
+    (out / "pareto.svg").unlink()  # a rerun writes the whole folder again
+    assert main(["report", str(sweep_dir), "--out", str(out), *both]) == 0
+    assert (out / "pareto.svg").is_file()
+    before = (out / "summary.csv").read_bytes()
+    one = ["--arch", str(archs[0])]
+    assert main(["report", str(sweep_dir), "--out", str(out), *one]) == 2
+    assert "other organizations" in capsys.readouterr().err
+    assert (out / "summary.csv").read_bytes() == before
+    assert main(["report", str(sweep_dir), "--out", str(out), *one, "--overwrite"]) == 0
+    assert set(pd.read_csv(out / "summary.csv")["arch"]) == {"rf-crossbar"}
+    (out / "my_notes.md").write_text("keep")
+    assert main(["report", str(sweep_dir), "--out", str(out), *one, "--overwrite"]) == 2
+    assert "my_notes.md" in capsys.readouterr().err and (out / "my_notes.md").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

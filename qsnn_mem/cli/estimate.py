@@ -12,6 +12,7 @@ from .. import api
 from ..contract import load_trace
 from ..contract.read import read_json
 from ..errors import QsnnError
+from ..estimate_folder import FILES
 from ..memory import arch
 from ..memory.accelergy.ert import load_ert
 from .app import app
@@ -29,8 +30,15 @@ def estimate(
     arch_file: Annotated[Path, typer.Argument(help="memory organization YAML (see arch/)")],
     trace: Annotated[Path, typer.Option("--trace", help="trace folder written by qsnn-mem trace")],
     out: Annotated[
-        Path | None, typer.Option(help="output folder (default: reports/estimate/TRACE-ARCH)")
+        Path | None,
+        typer.Option(
+            help="output folder (default: reports/estimate/TRACE-ARCH-KEY, KEY a hash of the "
+            "organization, the trace and the ERT)"
+        ),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace another estimate held in --out")
+    ] = False,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="override an arch field, e.g. --set memories.0.word_bits=32"),
@@ -72,15 +80,19 @@ def estimate(
     counted = load_trace(trace)
     check_trace_of_run(Path(trace))
     result = api.estimate(spec, counted, ert=load_ert(ert) if ert else None)
-    folder = out or Path("reports") / "estimate" / f"{Path(trace).name}-{spec.name}"
-    info = {"arch_file": str(arch_file), "overrides": set_ or [], "ert": str(ert) if ert else None}
-    written = api.save_estimate(result, folder, info=info)
+    info = {"arch_file": str(arch_file), "overrides": set_ or []}
+    inside = export.value if export is not None and export_dir is None else None
+    folder = api.save_estimate(result, out, info=info, overwrite=overwrite, export=inside)
     report = result.evaluation.ert_report
     for line in report.lines() if report else []:
         typer.echo(line, err=True)
     if export is not None:
-        files = api.export(result, export_dir or folder / export.value, export.value)
-        typer.echo(f"{export.value}: wrote " + ", ".join(map(str, files)), err=True)
+        where = folder / export.value if export_dir is None else export_dir
+        if export_dir is not None:
+            api.export(result, export_dir, export.value)
+        typer.echo(f"{export.value}: wrote {where}/ (ERT.yaml, ART.yaml, action counts, "
+                   "architecture.yaml)", err=True)  # fmt: skip
+    written = [*FILES, *([f"{inside}/"] if inside else [])]
     show(result.breakdown, format_, top, folder, written)
 
 

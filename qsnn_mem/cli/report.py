@@ -37,12 +37,19 @@ def report_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default: SWEEP_DIR/report).")
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Replace a report of other organizations, slice or point held in the folder.",
+        ),
+    ] = False,
 ) -> None:
     """Price every run on every organization; write figures, summary.csv, report.md and a
     self-contained report.html into SWEEP_DIR/report (or --out)."""
 
     rep = build_report(sweep_dir, list(arch or []), out or sweep_dir / "report", at=at or [],
-                       point=point)  # fmt: skip
+                       point=point, overwrite=overwrite)  # fmt: skip
     runs, archs, task = len(rep.priced.runs), len(rep.priced.archs), rep.priced.task.name
     console.print(
         f"priced {runs} {task} runs on {archs} organizations; wrote {rep.folder}/report.md "

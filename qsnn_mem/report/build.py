@@ -5,6 +5,8 @@ The runs' task says which figures apply (``task.figures``) and what the quality 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +14,19 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..io import ensure_dir, write_csv, write_text
+from ..contract.read import read_json
+from ..errors import QsnnError
+from ..io import staged_folder, write_csv, write_json, write_text
 from . import analysis, figures
 from .collect import Priced, price
-from .draw import available, design_points, draw, slice_tables
+from .draw import FIGURES, available, design_points, draw, slice_tables
 from .html import to_html
 from .markdown import render
+
+# Everything a report folder may hold (what an earlier report of any task wrote).
+FILES = {f"{stem}.{ext}" for stem in FIGURES for ext in ("png", "svg")}
+FILES |= {"summary.csv", "energy_vs_bits.csv", "design_points.csv", "breakdown.csv"}
+FILES |= {"report.md", "report.html", "report.json"}
 
 
 @dataclass
@@ -47,26 +56,49 @@ def build_report(
     *,
     at: list[str] | None = None,
     point: str | None = None,
+    overwrite: bool = False,
 ) -> Report:
-    """Everything the report folder holds; returns what was written (and the figures)."""
+    """Everything the report folder holds; returns what was written (and the figures).
+
+    The folder is written whole and put in place at once (a rerun with more finished runs
+    replaces it; no stale figure of an earlier report stays). One holding a report of other
+    organizations, slice or point is refused unless ``overwrite``; one holding files a report
+    does not write always."""
     priced = price(sweep_dir, arch_paths)
     chosen = analysis.choose_slice(priced, analysis.parse_at(at or [], priced.task))
     point = point or analysis.default_point(priced, chosen)
     detail = analysis.breakdown(priced, point)  # checks --point before any file is written
-    folder = ensure_dir(Path(out) if out is not None else Path(sweep_dir) / "report")
-    rep = Report(folder, Path(sweep_dir), priced, chosen, point, detail=detail)
-    views = slice_tables(priced, chosen)
+    target = Path(out) if out is not None else Path(sweep_dir) / "report"
+    inputs = {
+        "archs": [a.model_dump(mode="json") for a in priced.archs],
+        "at": chosen,
+        "point": point,
+    }
+    key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+    _check_folder(target, key[:8], overwrite)
+    with staged_folder(target) as stage:
+        rep = Report(stage, Path(sweep_dir), priced, chosen, point, detail=detail)
+        _write(rep)
+        record = {"report_key": key[:8], "sweep": str(sweep_dir), "runs": len(priced.runs)}
+        write_json(stage / "report.json", record | inputs)
+    rep.files = [target / f.name for f in [*rep.files, stage / "report.json"]]
+    rep.folder = target
+    return rep
+
+
+def _write(rep: Report) -> None:
+    priced, folder = rep.priced, rep.folder
+    views = slice_tables(priced, rep.chosen)
     rep.n_trials = views.trials
     rep.headline = _headline(views.per_epoch, views.per_infer, views.area)
     rep.points = design_points(priced)
     for stem in available(priced):
-        rep.add(stem, draw(priced, stem, point=point, tables=views))
-
+        rep.add(stem, draw(priced, stem, point=rep.point, tables=views))
     tables = {
         "summary.csv": priced.summary,
         "energy_vs_bits.csv": rep.headline,
         "design_points.csv": rep.points,
-        "breakdown.csv": detail,
+        "breakdown.csv": rep.detail,
     }
     for name, frame in tables.items():
         write_csv(folder / name, frame)
@@ -76,7 +108,28 @@ def build_report(
     rep.files.append(folder / "report.md")
     write_text(folder / "report.html", to_html(text, folder))
     rep.files.append(folder / "report.html")
-    return rep
+
+
+def _check_folder(folder: Path, key: str, overwrite: bool) -> None:
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise QsnnError(f"report folder {folder}: not a folder")
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in FILES)
+    if foreign:
+        raise QsnnError(
+            f"report folder {folder} holds files a report does not write "
+            f"({', '.join(foreign[:5])}): give an empty or new --out (a report replaces its "
+            "folder whole)"
+        )
+    record = folder / "report.json"
+    held = read_json(record).get("report_key") if record.is_file() else None
+    if held is not None and held != key and not overwrite:
+        raise QsnnError(
+            f"report folder {folder} holds a report of other organizations, slice or point "
+            f"(key {held}; this one is {key}); add --overwrite to replace it, or give another "
+            "--out"
+        )
 
 
 def _headline(per_epoch, per_infer, area) -> pd.DataFrame:
