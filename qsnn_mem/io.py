@@ -6,6 +6,7 @@ A write the system refuses (a full disk, a quota, a read-only file system, permi
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -92,21 +93,18 @@ def staged_folder(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield stage
         os.chmod(stage, 0o777 & ~_umask())
-        for _ in range(10):  # another writer may put its folder in place between our moves
-            aside = None
-            if target.exists():
-                aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-                os.replace(target, aside / "old")
+        for _ in range(20):  # another writer may put its folder in place between our moves
+            aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
             try:
+                with contextlib.suppress(FileNotFoundError):  # gone: another writer moved it
+                    os.replace(target, aside / "old")
                 os.replace(stage, target)
                 break
-            except OSError:
-                if not target.exists():  # not a race: a real reason, reported below
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):  # a real reason, not a race
                     raise
-                continue
             finally:
-                if aside is not None:
-                    shutil.rmtree(aside, ignore_errors=True)
+                shutil.rmtree(aside, ignore_errors=True)
         else:
             raise QsnnError(f"cannot put {target} in place: other writers keep replacing it")
     except OSError as exc:

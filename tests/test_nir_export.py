@@ -183,6 +183,7 @@ def test_reference_conv_and_pooling_match_torch():
     importlib.util.find_spec("snntorch") is None or importlib.util.find_spec("nirtorch") is None,
     reason="snnTorch (and nirtorch) not installed",
 )
+@pytest.mark.filterwarnings("ignore:nirtorch.extract_nir_graph is being deprecated")
 def test_a_graph_exported_by_snntorch_is_read(tmp_path):
     import snntorch as snn
     from snntorch.export_nir import export_to_nir

@@ -202,3 +202,19 @@ def test_a_conv_network_traces_on_the_autograd_backend(tmp_path):
     assert load_network(out.parent / "net.nir", 1e-3).layer_names == ["conv1", "conv2", "fc3"]
     fused = ["trace", str(path), "--set", "backend=fused", "--out", str(tmp_path / "f"), "-q"]
     assert main(fused) == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [("npy", "a single array, not a weights .npz"), ("junk", "not a readable weights file")],
+)
+def test_saved_weights_that_are_no_npz_are_named(tmp_path, capsys, content, words):
+    bad = tmp_path / f"weights.{'npy' if content == 'npy' else 'npz'}"
+    if content == "npy":
+        np.save(bad, np.zeros((3, 3)))
+    else:
+        bad.write_bytes(b"not a zip file")
+    args = ["trace", "workloads/nir_example.yaml", "--phase", "infer", "--weights", str(bad)]
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

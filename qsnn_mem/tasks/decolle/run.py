@@ -16,19 +16,18 @@ memory, :mod:`.precision`). The record is built once per run, here, and passed d
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from ... import quant
-from ...io import atomic_path, ensure_dir, write_csv, write_json
-from ...run_folder import claim, keeping, run_key, start_record
-from ...trace.output import write_trace
+from ...io import ensure_dir, write_csv, write_json
 from ..base import Precision
+from ..run_common import RunFolder, RunOptions, save_npz
 from .config import DecolleWorkload
 from .precision import precision as precision_of
 from .tracer import DecolleTracer
@@ -49,8 +48,7 @@ def write_weights(path: Path, result: DecolleResult, precision: Precision) -> No
         arrays[f"ro{k}_feedback"] = layer.feedback.cpu().numpy()
         arrays[f"conv{k}_tau_mem"] = layer.dyn.tau_mem.cpu().numpy()
         arrays[f"conv{k}_tau_syn"] = layer.dyn.tau_syn.cpu().numpy()
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+    save_npz(path, arrays)
 
 
 def write_run(run_dir: Path, result: DecolleResult, precision: Precision, record: dict) -> dict:
@@ -82,6 +80,11 @@ def write_run(run_dir: Path, result: DecolleResult, precision: Precision, record
     return info
 
 
+def write_checkpoint(run_dir: Path, result: DecolleResult) -> None:
+    """The metrics so far (called during training)."""
+    write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
+
+
 def trace_inference(result: DecolleResult, tracer: DecolleTracer) -> None:
     """One batch of the test set (windows from the start), counted under phase ``infer``."""
     cfg, data = result.cfg, result.data
@@ -93,50 +96,31 @@ def trace_inference(result: DecolleResult, tracer: DecolleTracer) -> None:
     run_window(result.net, x, y, train=False, lr=0.0, hook=tracer.on_step, phase="infer")
 
 
-def run_decolle(
-    cfg: DecolleWorkload,
-    run_dir: Path,
-    *,
-    trace_mode: str | None = "event",
-    infer: bool = True,
-    on_epoch: Callable | None = None,
-    command: str = "",
-    overwrite: bool = False,
-) -> DecolleResult:
+def run_decolle(cfg: DecolleWorkload, run_dir: Path, **options: Any) -> DecolleResult:
     """Train ``cfg`` into ``run_dir``; with ``trace_mode`` count every access of training and
     of one test batch after it. ``on_epoch(result, row)`` is called after every epoch.
     ``run_dir`` holding another run is refused unless ``overwrite``
-    (:func:`~qsnn_mem.run_folder.claim`)."""
+    (:func:`~qsnn_mem.run_folder.claim`; the options: :class:`~..run_common.RunOptions`)."""
+    opts = RunOptions(**options)
     precision = precision_of(cfg)
-    key = run_key(cfg, trace_mode=trace_mode, infer=infer)
-    tracer = DecolleTracer(cfg, precision, trace_mode) if trace_mode is not None else None
-    run_dir = claim(run_dir, key, overwrite=overwrite)  # fail before training, not after
-    record = start_record(cfg, key, precision, command)
-
-    def hook(result: DecolleResult, row: dict) -> None:
-        if tracer is not None:
-            tracer.on_epoch()
-        with keeping(run_dir):
-            if len(result.metrics) == 1:  # from the first epoch on, run.json says what this is
-                write_json(run_dir / "run.json", record)
-            if len(result.metrics) % cfg.checkpoint_every == 0:
-                write_csv(run_dir / "metrics.csv", pd.DataFrame(result.metrics))
-        if on_epoch is not None:
-            on_epoch(result, row)
-
+    key = opts.key(cfg)
+    tracer = None
+    if opts.trace_mode is not None:
+        tracer = DecolleTracer(cfg, precision, opts.trace_mode)
+    folder = RunFolder(cfg, run_dir, key, precision, opts)
     result = train_decolle(
         cfg,
-        on_epoch=hook,
+        on_epoch=folder.epoch_hook(tracer, write_checkpoint),
         on_step=None if tracer is None else tracer.on_step,
         on_start=None if tracer is None else (lambda r: tracer.bind(r.net)),
         precision=precision,
     )
-    if tracer is not None and infer and result.metrics:
+    if tracer is not None and opts.infer and result.metrics:
         trace_inference(result, tracer)
-    with keeping(run_dir):
-        info = write_run(run_dir, result, precision, record)
-        if tracer is not None and tracer.train_samples:
-            write_trace(run_dir, tracer, extra={"command": command}, key=key)
-        info["status"] = "interrupted" if result.interrupted else "done"
-        write_json(run_dir / "run.json", info)
+
+    def write_outputs(path: Path, result: DecolleResult, record: dict) -> dict:
+        return write_run(path, result, precision, record)
+
+    counted = tracer if tracer is not None and tracer.train_samples else None
+    folder.finish(result, write_outputs, counted)
     return result

@@ -19,6 +19,7 @@ import torch
 from ... import interrupts
 from ...errors import QsnnError
 from ..base import Precision
+from ..run_common import training
 from .config import NB_CLASSES, DecolleWorkload
 from .data.events import EventSet, load_events_npz
 from .data.synthetic_events import generate_events
@@ -296,15 +297,10 @@ def train_decolle(
     if on_start is not None:
         on_start(result)
     rng = np.random.default_rng(cfg.seed + 3)
-    start = time.perf_counter()
-    try:
-        with interrupts.deferred():
-            for epoch in range(cfg.epochs):
-                row = train_epoch(result, epoch, rng, on_step)
-                result.metrics.append(row)
-                if on_epoch is not None:
-                    on_epoch(result, row)
-    except KeyboardInterrupt:  # a deferred signal between batches, or a second Ctrl-C
-        result.interrupted = True
-    result.wall_s = time.perf_counter() - start
+    with training(result):  # a deferred Ctrl-C stops at the next batch
+        for epoch in range(cfg.epochs):
+            row = train_epoch(result, epoch, rng, on_step)
+            result.metrics.append(row)
+            if on_epoch is not None:
+                on_epoch(result, row)
     return result

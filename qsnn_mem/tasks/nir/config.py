@@ -14,17 +14,17 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from ...schema import BitsField, Name, WorkloadBase, bits_field
+from ..smile.config import (
+    CHECKPOINT_EVERY,
+    ERROR_BITS,
+    GRAD_BITS,
+    RNG_BITS,
+    SURROGATE_SCALE,
+    WEIGHT_BITS,
+)
+from ..smile.config import SEED_NAMES as SEED_NAMES  # the reference's names, as smile takes them
 from .precision import precision
 
-# The reference's option names (qsnn_precise.py), as the smile task accepts them.
-SEED_NAMES = {
-    "global_wb": "weight_bits",
-    "global_ab": "state_bits",
-    "global_gb": "grad_bits",
-    "global_eb": "error_bits",
-    "global_rb": "rng_bits",
-    "global_lr": "grad_scale",
-}
 POISSON = "poisson"
 ARRAY_SUFFIXES = (".npy", ".npz")
 
@@ -73,11 +73,11 @@ class NirWorkload(WorkloadBase):
         "of an LI output, are the logits); raster: van Rossum distance to a target raster.",
     )
 
-    weight_bits: BitsField = bits_field(2, "global_wb", "Weight bitwidth")
+    weight_bits: BitsField = WEIGHT_BITS
     state_bits: BitsField = bits_field(8, "global_ab", "Synaptic current and membrane bitwidth")
-    grad_bits: BitsField = bits_field(8, "global_gb", "Gradient bitwidth")
-    error_bits: BitsField = bits_field(8, "global_eb", "Error bitwidth")
-    rng_bits: BitsField = bits_field(16, "global_rb", "Gradient RNG bitwidth")
+    grad_bits: BitsField = GRAD_BITS
+    error_bits: BitsField = ERROR_BITS
+    rng_bits: BitsField = RNG_BITS
     state_scale: float | None = Field(
         None,
         gt=0,
@@ -86,7 +86,7 @@ class NirWorkload(WorkloadBase):
         "layer's thresholds, reset and leak potentials (1 for the smile network).",
     )
 
-    surrogate_scale: float = Field(100.0, gt=0, description="Fast-sigmoid surrogate slope.")
+    surrogate_scale: float = SURROGATE_SCALE
     grad_scale: float = Field(
         0.1, gt=0, description="Pre-scale inside the gradient quantizer (seed: global_lr)."
     )
@@ -94,9 +94,7 @@ class NirWorkload(WorkloadBase):
     tau_vr: float = Field(
         5e-3, gt=0, description="Van Rossum time constant in s (target_kind raster)."
     )
-    checkpoint_every: int = Field(
-        500, ge=1, description="Epochs between writes of metrics.csv and weights during training."
-    )
+    checkpoint_every: int = CHECKPOINT_EVERY
 
     @field_validator("graph")
     @classmethod

@@ -1,6 +1,7 @@
 """The fused backend of :class:`~.model.NirNet` for networks of dense layers: one sample (or one
-inference) through the compiled CPU kernels of :mod:`.kernels`. The numbers are those of the
-autograd specification (the torch step of :mod:`.neuron` and :mod:`.synapse`).
+inference) through the compiled CPU kernels of :mod:`.kernels` and
+:mod:`qsnn_mem.dense_kernels`. The numbers are those of the autograd specification (the torch
+step of :mod:`.neuron` and :mod:`.synapse`).
 
 As the smile task's fused backend, a second thread (:attr:`NirNet.worker`) draws the
 stochastic-rounding numbers (last layer first, the order the backward pass uses them) during the
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ...dense_kernels import error_to_input, outer_sum
 from ...quant_kernels import kernel_step, quant_error_matrix, quant_grad
 from . import kernels
 from .records import LayerPass, SamplePass
@@ -115,8 +117,8 @@ def sample(net: NirNet, x: np.ndarray, target) -> SamplePass:
         if k > 0:
             d_out = np.zeros(u.shape, F32)
             half = err.shape[0] // 2
-            other = net.worker.submit(kernels.error_to_input, err, w_hat, d_out, half, len(err))
-            kernels.error_to_input(err, w_hat, d_out, 0, half)
+            other = net.worker.submit(error_to_input, err, w_hat, d_out, half, len(err))
+            error_to_input(err, w_hat, d_out, 0, half)
             other.result()
             grads[k] = net.worker.submit(weight_grad, net, k, u, err, uniforms, False)
         else:
@@ -141,11 +143,11 @@ def weight_grad(net: NirNet, k: int, u: np.ndarray, err: np.ndarray, uniforms, s
     acc = np.zeros((rows, err.shape[1]), F32)
     if split:
         half = rows // 2
-        other = net.worker.submit(kernels.outer_sum, u, err, acc, half, rows)
-        kernels.outer_sum(u, err, acc, 0, half)
+        other = net.worker.submit(outer_sum, u, err, acc, half, rows)
+        outer_sum(u, err, acc, 0, half)
         other.result()
     else:
-        kernels.outer_sum(u, err, acc, 0, rows)
+        outer_sum(u, err, acc, 0, rows)
     g = np.ascontiguousarray(acc.T)
     if uniforms is None:
         return g / F32(net.scales[k])

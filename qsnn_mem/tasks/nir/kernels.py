@@ -1,6 +1,6 @@
 """Fused CPU kernels of a dense NIR layer: the event-driven synaptic input and the population
-update of :mod:`.neuron` over all steps, and its BPTT; the error sent down and the weight
-gradient accumulation.
+update of :mod:`.neuron` over all steps, and its BPTT. The error sent down and the weight
+gradient accumulation are those of every dense layer (:mod:`qsnn_mem.dense_kernels`).
 
 They compute what the torch step (:func:`.neuron.step`) computes under autograd, in float32 and
 in the same order of operations, so quantized runs agree bit for bit (float runs to rounding:
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ...quant_kernels import shift
+from ...dense_kernels import quant_error_masked
 
 F32 = np.float32
 # Flag bits per neuron and step: the value was inside its quantizer's clip range.
@@ -104,25 +104,6 @@ def population_forward(x, co, mode, amount, qstep, qscale):
     return out, syn_hist, mem_hist, vs_rec, flags
 
 
-@njit(cache=True, inline="always")
-def _qe(g, fl, bit, estep, out):
-    """WAGE error quantizer of the vector ``g`` (quant.quant_error), then the clip mask."""
-    zero = F32(0.0)
-    if estep == 0.0:
-        for i in range(g.size):
-            out[i] = g[i] if fl[i] & bit else zero
-        return
-    peak = F32(0.0)
-    for i in range(g.size):
-        peak = max(peak, abs(g[i]))
-    sh = shift(peak)
-    lim = F32(1.0) - F32(1.0) / estep
-    inv = F32(1.0) / estep
-    for i in range(g.size):
-        xq = F32(np.rint(min(max(g[i] / sh, -lim), lim) * estep)) * inv
-        out[i] = xq if fl[i] & bit else zero
-
-
 @njit(cache=True, nogil=True)
 def population_backward(d_out, out, vs_rec, flags, co, mode, surrogate, estep, quantized):
     """BPTT through :func:`population_forward`: ``dL/dx_t`` from ``dL/d out_t``. Errors are
@@ -150,7 +131,7 @@ def population_backward(d_out, out, vs_rec, flags, co, mode, surrogate, estep, q
         if not spiking:
             for i in range(n):
                 g_mem[i] = g_mem[i] + d_out[t, i]
-        _qe(g_mem, fl, IN_MEM, e, g_m)
+        quant_error_masked(g_mem, fl, IN_MEM, e, g_m)
         if spiking:
             if not subtract:
                 for i in range(n):
@@ -159,13 +140,13 @@ def population_backward(d_out, out, vs_rec, flags, co, mode, surrogate, estep, q
             for i in range(n):
                 d = sc * abs(vs_rec[t, i]) + F32(1.0)
                 g_v[i] = d_out[t, i] / (d * d)
-            _qe(g_v, fl, IN_V, e, g_vq)
+            quant_error_masked(g_v, fl, IN_V, e, g_vq)
             if not spike_first:
                 for i in range(n):
                     g_pre[i] = g_m[i] + g_vq[i]
-                _qe(g_pre, fl, IN_PRE, e, g_m)
+                quant_error_masked(g_pre, fl, IN_PRE, e, g_m)
         if has_syn:
-            _qe(g_syn, fl, IN_SYN, e, g_s)
+            quant_error_masked(g_syn, fl, IN_SYN, e, g_s)
             for i in range(n):
                 d_x[t, i] = b_in[i] * g_s[i]
                 g_syn[i] = a_syn[i] * g_s[i] + g[i] * g_m[i]
@@ -182,39 +163,6 @@ def population_backward(d_out, out, vs_rec, flags, co, mode, surrogate, estep, q
             es_syn[t] = g_syn
         es_mem[t] = g_mem
     return d_x, es_syn, es_mem
-
-
-@njit(cache=True, nogil=True)
-def error_to_input(err, w_hat, out, first, last):
-    """Rows ``first:last`` (steps) of ``out = err @ W_hat`` (W_hat (out, in)), skipping zero
-    errors. Steps are independent: disjoint ranges may run on different threads."""
-    n = err.shape[1]
-    for t in range(first, last):
-        row = out[t]
-        for j in range(n):
-            e = err[t, j]
-            if e != 0.0:
-                w_row = w_hat[j]
-                for i in range(row.size):
-                    row[i] += e * w_row[i]
-    return out
-
-
-@njit(cache=True, nogil=True)
-def outer_sum(u, err, acc, first, last):
-    """Rows ``first:last`` of ``acc = u.T @ err`` (in, out), a row per non-zero input, last step
-    first. Rows are independent: disjoint ranges may run on different threads."""
-    steps = u.shape[0]
-    n = err.shape[1]
-    for t in range(steps - 1, -1, -1):
-        e_t = err[t]
-        for i in range(first, last):
-            s = u[t, i]
-            if s != 0.0:
-                row = acc[i]
-                for j in range(n):
-                    row[j] += s * e_t[j]
-    return acc
 
 
 @njit(cache=True, nogil=True)

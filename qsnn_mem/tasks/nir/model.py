@@ -13,17 +13,16 @@ step of :mod:`.neuron` and the synapses of :mod:`.synapse`, any layer, any devic
 
 from __future__ import annotations
 
-import functools
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from ... import quant
 from ...quant import Bits
-from ...quant_kernels import clip_, kernel_step
+from ...quant_kernels import kernel_step
 from ..base import Precision
+from ..shadow_weights import ShadowWeights
 from . import fused
 from .config import NirWorkload
 from .graph import Layer, Network
@@ -53,9 +52,11 @@ def fusable(network: Network) -> bool:
     )
 
 
-class NirNet:
+class NirNet(ShadowWeights):
     """The network's shadow weights, scales, neuron coefficients and quantizers; one training
     pass (:meth:`sample`) or inference (:meth:`infer`) of one sample."""
+
+    WORKER_PREFIX = "nir-grad"
 
     def __init__(
         self,
@@ -98,38 +99,14 @@ class NirNet:
         self.vr_norm = cfg.dt / cfg.tau_vr
         self.constants = [fused.population(self, k) for k in range(len(network.layers))]
 
-    @functools.cached_property
-    def worker(self) -> ThreadPoolExecutor:
-        """The fused backend's second thread."""
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="nir-grad")
-
     @property
     def layers(self) -> tuple[Layer, ...]:
         return self.network.layers
 
     def clip_(self) -> None:
         """Clip the shadow weights to the weight grid's range in place (before every pass)."""
-        if self.weight_bits is None:
-            return
-        b = quant.bound(self.weight_bits)
-        with torch.no_grad():
-            for w in self.weights:
-                if w.device.type == "cpu" and w.dtype == torch.float32:
-                    clip_(w.numpy(), b)
-                else:
-                    w.clamp_(-b, b)
-
-    def stored_forms(self) -> list[float]:
-        """Grid denominator of each stored weight, as the optimizer counts changed codes."""
-        return [kernel_step(self.weight_bits)] * len(self.weights)
-
-    def forward_weights(self) -> list[torch.Tensor]:
-        """``W_hat = quantize(W, weight_bits) / scale`` of every layer."""
-        with torch.no_grad():
-            return [
-                quant.quantize(w, self.weight_bits) / s
-                for w, s in zip(self.weights, self.scales, strict=True)
-            ]
+        if self.weight_bits is not None:
+            self.clip_to(quant.bound(self.weight_bits))
 
     def stored_weights(self) -> list[np.ndarray]:
         """:meth:`forward_weights` as numpy arrays (compiled on the CPU, for the tracer)."""

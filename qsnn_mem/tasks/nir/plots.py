@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...io import atomic_path
+from ..smile.plots import save_figure
 
 
 def raster_figure(path: str | os.PathLike, output: np.ndarray, target: np.ndarray, title: str):
@@ -27,7 +27,7 @@ def raster_figure(path: str | os.PathLike, output: np.ndarray, target: np.ndarra
         ax.set_title(f"{label} ({int(np.count_nonzero(raster))} non-zeros)")
     axes[0].set_ylabel("time step")
     fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def loss_figure(path: str | os.PathLike, metrics: pd.DataFrame, loss_label: str, title: str):
@@ -43,10 +43,4 @@ def loss_figure(path: str | os.PathLike, metrics: pd.DataFrame, loss_label: str,
         right.set_ylim(-0.02, 1.02)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    _save(fig, path)
-
-
-def _save(fig, path: str | os.PathLike) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=os.path.splitext(str(path))[1].lstrip(".") or "png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)

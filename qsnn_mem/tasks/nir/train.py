@@ -7,7 +7,6 @@ time), the shadow weights clipped to the weight grid's range before every pass (
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from ... import interrupts
 from ...errors import QsnnError
 from ...schema import check_memory
 from ..base import Precision
+from ..run_common import training
 from ..smile.optim import Adamax
 from .config import NirWorkload
 from .data import load_input, load_target
@@ -144,24 +144,19 @@ def train(
     net = NirNet(network, cfg, precision, device, backend)
     optimizer = Adamax(net.weights, lr=cfg.lr, betas=(0.9, 0.999), stored=net.stored_forms())
     result = TrainResult(cfg, network, net, optimizer, x, target)
-    start = time.perf_counter()
-    try:
-        with interrupts.deferred():
-            for epoch in range(cfg.nb_epochs):
-                interrupts.check()
-                passes = []
-                for k in range(x.shape[0]):
-                    net.clip_()
-                    res = net.sample(x[k], target[k])
-                    optimizer.step()
-                    passes.append(res)
-                    if on_sample is not None:
-                        on_sample(result, res)
-                result.metrics.append(epoch_metrics(epoch, result, passes))
-                result.last = passes
-                if on_epoch is not None:
-                    on_epoch(result, passes)
-    except KeyboardInterrupt:  # a deferred signal at an epoch's start, or a second Ctrl-C
-        result.interrupted = True
-    result.wall_s = time.perf_counter() - start
+    with training(result):  # a deferred Ctrl-C stops at an epoch's start
+        for epoch in range(cfg.nb_epochs):
+            interrupts.check()
+            passes = []
+            for k in range(x.shape[0]):
+                net.clip_()
+                res = net.sample(x[k], target[k])
+                optimizer.step()
+                passes.append(res)
+                if on_sample is not None:
+                    on_sample(result, res)
+            result.metrics.append(epoch_metrics(epoch, result, passes))
+            result.last = passes
+            if on_epoch is not None:
+                on_epoch(result, passes)
     return result

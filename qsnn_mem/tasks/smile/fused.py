@@ -1,6 +1,7 @@
 """The fused backend of :class:`~.model.SmileNet`: one epoch (or one inference) through the
-compiled CPU kernels of :mod:`.kernels`, with every non-zero count the tracer needs gathered on
-the way. The numbers are those of the autograd specification (:mod:`.reference`)."""
+compiled CPU kernels of :mod:`.kernels` and :mod:`qsnn_mem.dense_kernels`, with every non-zero
+count the tracer needs gathered on the way. The numbers are those of the autograd specification
+(:mod:`.reference`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ...dense_kernels import error_to_input, outer_sum
 from ...quant_kernels import kernel_step, quant_error_matrix, quant_grad, quantize_weight
 from . import kernels
 from .losses import van_rossum_grad
@@ -78,8 +80,8 @@ def epoch(net: SmileNet, x: np.ndarray, target: np.ndarray) -> EpochResult:
             d_spk = np.zeros((err.shape[0], w_hat.shape[0]), np.float32)
             args = (err, np.ascontiguousarray(w_hat.T), d_spk)
             half = err.shape[0] // 2
-            other = net.worker.submit(kernels.error_to_input, *args, half, err.shape[0])
-            kernels.error_to_input(*args, 0, half)
+            other = net.worker.submit(error_to_input, *args, half, err.shape[0])
+            error_to_input(*args, 0, half)
             other.result()
             grad = net.worker.submit(weight_grad, net, k, rasters[k], err, uniforms)
         else:
@@ -110,10 +112,10 @@ def weight_grad(net: SmileNet, k: int, spikes_in: np.ndarray, err: np.ndarray, u
     rows = spikes_in.shape[1]
     if k == 0:
         half = rows // 2
-        other = net.worker.submit(kernels.outer_sum, spikes_in, err, acc, half, rows)
-        acc_nnz = kernels.outer_sum(spikes_in, err, acc, 0, half) + other.result()
+        other = net.worker.submit(outer_sum, spikes_in, err, acc, half, rows)
+        acc_nnz = outer_sum(spikes_in, err, acc, 0, half) + other.result()
     else:
-        acc_nnz = kernels.outer_sum(spikes_in, err, acc, 0, rows)
+        acc_nnz = outer_sum(spikes_in, err, acc, 0, rows)
     uniform = uniforms.result()[len(net.weights) - 1 - k]
     grad, nnz = quant_grad(
         acc, uniform, kernel_step(gq.grad_bits), kernel_step(gq.rng_bits), gq.grad_scale,

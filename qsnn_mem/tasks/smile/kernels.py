@@ -1,5 +1,6 @@
-"""Fused CPU kernels of the smile network: event-driven LIF layers and their BPTT, the weight
-gradient accumulation and the error sent down.
+"""Fused CPU kernels of the smile network: event-driven LIF layers and their BPTT. The weight
+gradient accumulation and the error sent down are those of every dense layer
+(:mod:`qsnn_mem.dense_kernels`).
 
 They compute what :mod:`.reference` computes under torch autograd (the LIF step of
 :mod:`.neuron`), in float32 and in the same order of operations, so quantized runs agree bit for
@@ -14,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ...quant_kernels import quant_value, shift
+from ...dense_kernels import quant_error_masked
+from ...quant_kernels import quant_value
 
 INSIDE_V, INSIDE_SYN, INSIDE_MEM = 1, 2, 4  # flag bits: value was not clipped by its quantizer
 F32 = np.float32
@@ -68,28 +70,6 @@ def lif_forward(spk_in, w_hat, alpha, beta, threshold, reset, qstep, syn_delay):
     return spk, v_rec, flags, nnz, spikes
 
 
-@njit(cache=True, inline="always")
-def _quant_error(g, mask_flags, bit, estep, out):
-    """WAGE error quantizer of the vector ``g`` (as quant.quant_error), then the clip mask;
-    written into ``out`` (branch-free, so the loops vectorise)."""
-    zero = F32(0.0)
-    if estep == 0.0:
-        for i in range(g.size):
-            out[i] = g[i] if mask_flags[i] & bit else zero
-        return out
-    peak = F32(0.0)
-    for i in range(g.size):
-        peak = max(peak, abs(g[i]))
-    sh = shift(peak)
-    lim = F32(1.0) - F32(1.0) / estep
-    inv = F32(1.0) / estep
-    for i in range(g.size):
-        x = min(max(g[i] / sh, -lim), lim)
-        q = F32(np.rint(x * estep)) * inv
-        out[i] = q if mask_flags[i] & bit else zero
-    return out
-
-
 @njit(cache=True, nogil=True)
 def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quantized, syn_delay):
     """BPTT through :func:`lif_forward`: gradient of the loss w.r.t. the input current ``h``.
@@ -116,73 +96,23 @@ def lif_backward(d_spk, v_rec, flags, alpha, beta, surrogate_scale, estep, quant
             state_read += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
             spike_errors += d_spk[t, i] != 0.0
         fl = flags[t] if quantized else all_in
-        _quant_error(g_mem, fl, INSIDE_MEM, e_q, g_premem)
+        quant_error_masked(g_mem, fl, INSIDE_MEM, e_q, g_premem)
         if syn_delay:
-            _quant_error(g_syn, fl, INSIDE_SYN, e_q, g_presyn)
+            quant_error_masked(g_syn, fl, INSIDE_SYN, e_q, g_presyn)
             for i in range(n):
                 g_syn[i] = a * g_presyn[i] + g_premem[i]
         else:
             for i in range(n):
                 g_syn[i] = g_syn[i] + g_premem[i]
-            _quant_error(g_syn, fl, INSIDE_SYN, e_q, g_presyn)
+            quant_error_masked(g_syn, fl, INSIDE_SYN, e_q, g_presyn)
             for i in range(n):
                 g_syn[i] = a * g_presyn[i]
         d_h[t] = g_presyn
         for i in range(n):
             d = sc * abs(v_rec[t, i]) + F32(1.0)
             g_v[i] = d_spk[t, i] / (d * d)
-        _quant_error(g_v, fl, INSIDE_V, e_q, g_v_q)
+        quant_error_masked(g_v, fl, INSIDE_V, e_q, g_v_q)
         for i in range(n):
             g_mem[i] = b * g_premem[i] + g_v_q[i]
             state_written += (g_syn[i] != 0.0) + (g_mem[i] != 0.0)
     return d_h, np.array([state_read, state_written, spike_errors], np.int64)
-
-
-@njit(cache=True, nogil=True)
-def outer_sum(spk_in, err, g, first, last):
-    """Rows ``first:last`` of ``g = spk_in.T @ err``, accumulated event by event in BPTT order
-    (last step first): each input spike read-modify-writes its gradient row.
-
-    Rows are independent, so disjoint row ranges may run on different threads. Returns the
-    non-zeros of the rows at those accesses: [read, written] for spike-driven accumulation, and
-    [read, written] if every row were read and written every step.
-    """
-    steps = spk_in.shape[0]
-    n = err.shape[1]
-    row_nnz = np.zeros(g.shape[0], np.int64)
-    total = 0  # non-zeros of all rows in the range
-    event_read = event_written = dense_read = dense_written = 0
-    for t in range(steps - 1, -1, -1):
-        dense_read += total
-        for i in range(first, last):
-            s = spk_in[t, i]
-            if s != 0.0:
-                row, e_t = g[i], err[t]
-                count = 0
-                for j in range(n):
-                    v = row[j] + s * e_t[j]
-                    row[j] = v
-                    count += v != 0.0
-                event_read += row_nnz[i]
-                event_written += count
-                total += count - row_nnz[i]
-                row_nnz[i] = count
-        dense_written += total
-    return np.array([event_read, event_written, dense_read, dense_written], np.int64)
-
-
-@njit(cache=True, nogil=True)
-def error_to_input(err, w_hat_t, out, first, last):
-    """Rows ``first:last`` of ``out = err @ w_hat.T`` (rows of ``w_hat_t`` are columns of
-    ``w_hat``), skipping zero errors. Steps are independent: disjoint ranges may run on
-    different threads."""
-    n = err.shape[1]
-    for t in range(first, last):
-        row = out[t]
-        for j in range(n):
-            e = err[t, j]
-            if e != 0.0:
-                w_col = w_hat_t[j]
-                for i in range(row.size):
-                    row[i] += e * w_col[i]
-    return out

@@ -9,16 +9,14 @@ which runs on any device).
 
 from __future__ import annotations
 
-import functools
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
 from ... import quant
 from ...quant import Bits
-from ...quant_kernels import clip_, kernel_step
 from ..base import Precision
+from ..shadow_weights import ShadowWeights
 from . import fused
 from .config import SmileWorkload
 from .neuron import LIFParams, lif_layer
@@ -58,7 +56,7 @@ def lif_params(cfg: SmileWorkload, precision: Precision) -> LIFParams:
     )  # fmt: skip
 
 
-class SmileNet:
+class SmileNet(ShadowWeights):
     """Float shadow weights, their forward quantization, and one training epoch.
 
     The bitwidths come from ``precision`` (the task's record, :mod:`.precision`), read once here:
@@ -70,6 +68,8 @@ class SmileNet:
     the shadow weights themselves, clipped to +-1 (scale 1), and gradients are never divided;
     with ``scaled`` both use the initialisation's scale and null weight bits are not clipped.
     """
+
+    WORKER_PREFIX = "smile-grad"
 
     def __init__(
         self, cfg: SmileWorkload, precision: Precision, device: torch.device, backend: str
@@ -123,25 +123,7 @@ class SmileNet:
         bits, in float32) or, with ``float_mode: scaled``, no clip."""
         if self.weight_bits is None and not self.reference_float:
             return
-        b = 1.0 if self.weight_bits is None else quant.bound(self.weight_bits)
-        with torch.no_grad():
-            for w in self.weights:
-                if w.device.type == "cpu":
-                    clip_(w.numpy(), b)
-                else:
-                    w.clamp_(-b, b)
-
-    def stored_forms(self) -> list[float]:
-        """Grid denominator of each stored weight matrix, as the kernels take it."""
-        return [kernel_step(self.weight_bits)] * len(self.weights)
-
-    def forward_weights(self) -> list[torch.Tensor]:
-        """``W_hat = quantize(W, weight_bits) / scale`` of every layer."""
-        with torch.no_grad():
-            return [
-                quant.quantize(w, self.weight_bits) / s
-                for w, s in zip(self.weights, self.scales, strict=True)
-            ]
+        self.clip_to(1.0 if self.weight_bits is None else quant.bound(self.weight_bits))
 
     def epoch(self, x: torch.Tensor, target: torch.Tensor) -> EpochResult:
         """Forward, loss and BPTT backward; leaves the quantized gradients in ``w.grad``."""
@@ -199,8 +181,3 @@ class SmileNet:
                 for i, r, wh in zip(inputs, rasters, self.forward_weights(), strict=True)
             ]
         return fused.infer(self, x.numpy())
-
-    @functools.cached_property
-    def worker(self) -> ThreadPoolExecutor:
-        """The fused backend's second thread."""
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="smile-grad")

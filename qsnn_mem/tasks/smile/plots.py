@@ -60,17 +60,19 @@ def raster_figure(
     path: str | os.PathLike, output: np.ndarray, target: np.ndarray, title: str
 ) -> None:
     """Write :func:`draw_raster` to ``path``."""
-    _save(draw_raster(output, target, title), path)
+    save_figure(draw_raster(output, target, title), path)
 
 
 def loss_figure(
     path: str | os.PathLike, metrics: pd.DataFrame, distance_per_loss: float, title: str
 ) -> None:
     """Write :func:`draw_loss` to ``path`` (loss.png)."""
-    _save(draw_loss(metrics, distance_per_loss, title), path)
+    save_figure(draw_loss(metrics, distance_per_loss, title), path)
 
 
-def _save(fig, path: str | os.PathLike) -> None:
+def save_figure(fig, path: str | os.PathLike) -> None:
+    """Write ``fig`` to ``path`` (atomically; the format from the suffix, PNG without one) and
+    close it."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=os.path.splitext(str(path))[1].lstrip(".") or "png", dpi=120)
     plt.close(fig)

@@ -42,6 +42,7 @@ def stored_bits(configured: dict[str, int | None]) -> dict[str, int]:
 
 
 def precision(cfg: Any) -> Precision:
-    """The precision of a :class:`~.config.SmileWorkload`."""
+    """The precision of a :class:`~.config.SmileWorkload` (or of a NIR workload: the same
+    fields)."""
     configured = {name: getattr(cfg, name) for name in CONFIGURED_FIELDS}
     return Precision(tag(configured), configured, stored_bits(configured))

@@ -7,7 +7,8 @@ inference with the weights of an earlier run.
 The folder is claimed before training (:func:`qsnn_mem.run_folder.claim`: a folder holding
 another run is refused unless ``overwrite``); run.json is written after the first epoch with
 ``status: started`` (before any checkpoint), completed with ``status: writing`` before the
-figures and the trace, and marked ``done`` (or ``interrupted``) once every file is written.
+figures and the trace, and marked ``done`` (or ``interrupted``) once every file is written
+(:mod:`..run_common`, as every task's run).
 
 ``run.json`` records the run's precision under ``precision``: ``tag``, ``configured`` (the four
 bit fields of the tag and ``rng_bits``) and ``stored`` (the bits each tensor occupies in memory,
@@ -16,9 +17,6 @@ bit fields of the tag and ``rng_bits``) and ``stored`` (the bits each tensor occ
 from __future__ import annotations
 
 import os
-import zipfile
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +24,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ... import quant
 from ...errors import QsnnError
-from ...io import atomic_path, ensure_dir, write_csv, write_json
-from ...run_folder import claim, keeping, run_key, start_record
-from ...trace.output import write_trace
+from ...io import ensure_dir, write_csv, write_json
 from ..base import Precision
+from ..run_common import (
+    RunFolder,
+    RunOptions,
+    check_weight_bits,
+    ended,
+    read_weight_arrays,
+    save_npz,
+    traced_inference,
+    weight_arrays,
+)
 from .data import smile_input
 from .distance import distance_per_loss
 from .model import SmileNet
@@ -41,83 +46,51 @@ from .tracer import SmileTracer
 from .train import TrainResult, pick_device, train
 
 
-def run(
-    cfg,
-    run_dir: Path,
-    *,
-    trace_mode: str | None = "event",
-    infer: bool = True,
-    on_epoch: Callable | None = None,
-    command: str = "",
-    overwrite: bool = False,
-) -> TrainResult:
+def run(cfg, run_dir: Path, **options: Any) -> TrainResult:
     """Train ``cfg`` into ``run_dir``, writing a checkpoint every ``cfg.checkpoint_every``
     epochs; with ``trace_mode`` count every access (training, then one inference with the
     trained weights if ``infer``). A traced run trains on the fused CPU kernels whatever
     ``device: auto`` would pick without tracing. ``run_dir`` holding another run is refused
-    unless ``overwrite`` (:func:`~qsnn_mem.run_folder.claim`)."""
+    unless ``overwrite`` (the options: :class:`~..run_common.RunOptions`)."""
+    opts = RunOptions(**options)
     precision = precision_of(cfg)
-    key = run_key(cfg, trace_mode=trace_mode, infer=infer)
+    key = opts.key(cfg)
     tracer = None
     train_cfg = cfg
-    if trace_mode is not None:
+    if opts.trace_mode is not None:
         device, backend = pick_device(cfg, trace=True)  # refuses cuda/autograd before any writing
         # Pin what tracing resolved, so that train() does not pick CUDA on a GPU machine.
         train_cfg = cfg.model_copy(update={"device": device.type, "backend": backend})
-        tracer = SmileTracer(cfg, precision, trace_mode)
-    run_dir = claim(run_dir, key, overwrite=overwrite)  # fail before training, not after
-    record = start_record(cfg, key, precision, command)
-
-    def hook(result, res):
-        if tracer is not None:
-            tracer.on_epoch(result, res)
-        with keeping(run_dir):
-            if len(result.metrics) == 1:  # from the first epoch on, run.json says what this is
-                write_json(run_dir / "run.json", record)
-            if len(result.metrics) % cfg.checkpoint_every == 0:
-                write_checkpoint(run_dir, result)
-        if on_epoch is not None:
-            on_epoch(result, res)
-
+        tracer = SmileTracer(cfg, precision, opts.trace_mode)
+    folder = RunFolder(cfg, run_dir, key, precision, opts)
+    hook = folder.epoch_hook(tracer, write_checkpoint)
     result = train(train_cfg, on_epoch=hook, precision=precision)
     result.cfg = cfg  # run.json keeps the workload as written; its device/backend say what ran
-    if tracer is not None and infer and result.metrics:
+    if tracer is not None and opts.infer and result.metrics:
         tracer.trace_inference(result.net, result.x)
-    with keeping(run_dir):
-        info = write_run(run_dir, result, record)
-        if tracer is not None and tracer.train_epochs:
-            weights = result.net.forward_weights()
-            write_trace(run_dir, tracer, weights, {"command": command}, key=key)
-        info["status"] = "interrupted" if result.interrupted else "done"
-        write_json(run_dir / "run.json", info)
+    counted = tracer if tracer is not None and tracer.train_epochs else None
+    weights = None if counted is None else result.net.forward_weights()
+    folder.finish(result, write_run, counted, weights)
     return result
 
 
 def trace_saved_weights(
-    cfg,
-    weights: str | os.PathLike,
-    run_dir: Path,
-    *,
-    trace_mode: str = "event",
-    command: str = "",
-    overwrite: bool = False,
+    cfg, weights: str | os.PathLike, run_dir: Path, **options: Any
 ) -> SmileTracer:
     """One inference of the smile network with the weights of an earlier run (its folder or its
     weights.npz), counted into the trace folder ``run_dir`` (refused if it holds another run,
-    unless ``overwrite``)."""
+    unless ``overwrite``; :func:`~..run_common.traced_inference`, which takes the options)."""
     precision = precision_of(cfg)
     loaded = load_weights(weights, cfg, precision)
-    key = run_key(cfg, trace_mode=trace_mode, weights=weights)
-    run_dir = claim(run_dir, key, overwrite=overwrite)
-    net = SmileNet(cfg, precision, torch.device("cpu"), "fused")
-    with torch.no_grad():
-        for w, (shadow, _) in zip(net.weights, loaded, strict=True):
-            w.copy_(torch.from_numpy(shadow))
-        net.scales = [scale for _, scale in loaded]
-    tracer = SmileTracer(cfg, precision, trace_mode)
-    tracer.trace_inference(net, torch.from_numpy(smile_input(cfg)))
-    write_trace(run_dir, tracer, extra={"weights": str(weights), "command": command}, key=key)
-    return tracer
+
+    def infer(trace_mode: str) -> SmileTracer:
+        net = SmileNet(cfg, precision, torch.device("cpu"), "fused")
+        net.load_shadow(loaded)
+        tracer = SmileTracer(cfg, precision, trace_mode)
+        tracer.trace_inference(net, torch.from_numpy(smile_input(cfg)))
+        return tracer
+
+    return traced_inference(cfg, weights, run_dir, infer, **options)
 
 
 def write_checkpoint(run_dir: Path, result: TrainResult) -> None:
@@ -132,17 +105,10 @@ def write_weights(path: Path, result: TrainResult) -> None:
     """Float shadow weights, forward scales, and the integer codes held in memory."""
     net = result.net
     bits = net.precision.configured["weight_bits"]
-    arrays: dict[str, np.ndarray] = {}
-    for k, (w, scale) in enumerate(zip(net.weights, net.scales, strict=True), start=1):
-        shadow = w.detach().cpu()
-        arrays[f"fc{k}_shadow"] = shadow.numpy()
-        arrays[f"fc{k}_scale"] = np.array(scale)
-        if bits is not None:
-            code = quant.to_int(quant.quantize(shadow, bits), bits)
-            arrays[f"fc{k}_code"] = code.numpy().astype(np.int8 if bits <= 8 else np.int32)
+    names = [f"fc{k}" for k in range(1, len(net.weights) + 1)]
+    arrays = weight_arrays(names, net.weights, net.scales, bits)
     arrays["weight_bits"] = np.array(-1 if bits is None else bits)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+    save_npz(path, arrays)
 
 
 def write_run(run_dir: Path, result: TrainResult, record: dict) -> dict:
@@ -158,11 +124,7 @@ def write_run(run_dir: Path, result: TrainResult, record: dict) -> dict:
         **record,
         "device": str(result.net.device),
         "backend": result.net.backend,
-        "epochs_done": len(result.metrics),
-        "interrupted": result.interrupted,
-        "status": "writing",
-        "wall_s": round(result.wall_s, 3),
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        **ended(result),
     }
     write_json(run_dir / "run.json", info)
     if result.last is not None:
@@ -182,23 +144,7 @@ def load_weights(
 ) -> list[tuple[np.ndarray, float]]:
     """Shadow weights and scales of a run folder (or its weights.npz), checked against the
     workload's network sizes and weight bits."""
-    source = Path(path)
-    file = source / "weights.npz" if source.is_dir() else source
-    if not file.is_file():
-        raise QsnnError(f"{file}: weights file not found (give a run folder or its weights.npz)")
-    try:
-        data = np.load(file, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise QsnnError(f"{file}: not a readable weights file ({exc})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise QsnnError(
-            f"{file}: a single array, not a weights .npz (give a run folder or its weights.npz)"
-        )
-    try:
-        with data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise QsnnError(f"{file}: not a readable weights file ({exc})") from None
+    file, arrays = read_weight_arrays(path)
     shapes = [(cfg.nb_inputs, cfg.nb_hidden), (cfg.nb_hidden, cfg.nb_outputs)]
     out = []
     for k, shape in enumerate(shapes, start=1):
@@ -212,13 +158,5 @@ def load_weights(
                 "(nb_inputs, nb_hidden, nb_outputs must match the trained run)"
             )
         out.append((w.astype(np.float32), float(arrays.get(f"fc{k}_scale", 16.0))))
-    stored = int(arrays.get("weight_bits", -1))
-    bits = precision.configured["weight_bits"]
-    wanted = -1 if bits is None else bits
-    if stored != wanted:
-        shown = "null" if stored == -1 else stored
-        raise QsnnError(
-            f"{file}: the weights were trained with weight_bits={shown}, the workload asks for "
-            f"{bits}; add --set weight_bits={shown}"
-        )
+    check_weight_bits(file, arrays, precision.configured["weight_bits"])
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -11,6 +10,7 @@ import torch
 from ... import interrupts
 from ...errors import QsnnError
 from ..base import Precision
+from ..run_common import training
 from .config import SmileWorkload
 from .data import smile_input, smile_target_raster
 from .distance import distance_per_loss
@@ -97,20 +97,15 @@ def train(
     net = SmileNet(cfg, precision, device, backend)
     optimizer = Adamax(net.weights, lr=cfg.lr, betas=(0.9, 0.999), stored=net.stored_forms())
     result = TrainResult(cfg, net, optimizer, x, target)
-    start = time.perf_counter()
-    try:
-        with interrupts.deferred():
-            for epoch in range(cfg.nb_epochs):
-                interrupts.check()
-                net.clip_()
-                res = net.epoch(x, target)
-                optimizer.step()
-                row = epoch_metrics(epoch, cfg, res)
-                result.metrics.append(row)
-                result.last = res
-                if on_epoch is not None:
-                    on_epoch(result, res)
-    except KeyboardInterrupt:  # a deferred signal at an epoch's start, or a second Ctrl-C
-        result.interrupted = True
-    result.wall_s = time.perf_counter() - start
+    with training(result):  # a deferred Ctrl-C stops at an epoch's start
+        for epoch in range(cfg.nb_epochs):
+            interrupts.check()
+            net.clip_()
+            res = net.epoch(x, target)
+            optimizer.step()
+            row = epoch_metrics(epoch, cfg, res)
+            result.metrics.append(row)
+            result.last = res
+            if on_epoch is not None:
+                on_epoch(result, res)
     return result
