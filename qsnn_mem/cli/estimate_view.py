@@ -105,6 +105,8 @@ def _memory_text(m: dict) -> str:
 def _propagation_text(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "none (no weight tensor in the trace)"
+    if (frame["used"] == "none").all():
+        return "none: no error is propagated through any weight (local learning, or one layer)"
     parts = []
     for tensor, setting, used in zip(frame["tensor"], frame["setting"], frame["used"], strict=True):
         if used == "none":
