@@ -48,9 +48,12 @@ def inside(x, bits):
     return (x >= -lim) & (x <= lim)
 
 
-def backward_layer(sim, d_spk, p: LIFParams):
-    """BPTT adjoints, last step first; returns dh and the error-state non-zeros read/written."""
+def backward_layer(sim, d_spk, p: LIFParams, history: dict | None = None):
+    """BPTT adjoints, last step first; returns dh and the error-state non-zeros read/written.
+    ``history`` (a dict) receives the adjoints (dL/dsyn, dL/dmem) written at each step."""
     steps, n = d_spk.shape
+    if history is not None:
+        history.update(syn=torch.zeros(steps, n), mem=torch.zeros(steps, n))
     g_syn, g_mem = torch.zeros(n), torch.zeros(n)
     d_h = torch.zeros(steps, n)
     read = written = 0
@@ -70,6 +73,8 @@ def backward_layer(sim, d_spk, p: LIFParams):
         g_v = (quant.quant_error(g_v, p.error_bits) if q else g_v) * m_v
         g_mem = p.beta * premem + g_v
         written += nz(g_syn) + nz(g_mem)
+        if history is not None:
+            history["syn"][t], history["mem"][t] = g_syn, g_mem
     return d_h, read, written
 
 

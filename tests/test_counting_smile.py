@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from qsnn_mem import quant
 from qsnn_mem.contract import AccessTable
 from qsnn_mem.counting import count_layers
 from qsnn_mem.tasks.nir.graph import Layer, Network, Neuron
@@ -18,7 +17,7 @@ from qsnn_mem.tasks.smile.optim import Adamax
 from qsnn_mem.tasks.smile.precision import precision
 from qsnn_mem.tasks.smile.tracer import SmileTracer
 
-from .brute_force import inside, simulate_layer
+from .brute_force import backward_layer, simulate_layer
 from .counting_cases import Activity
 from .test_trace_exact import CASES, nonzero_rows, small_case, tracer_rows
 
@@ -43,24 +42,9 @@ def smile_as_nir(cfg) -> Network:
 def error_state(sim, d_spk, p):
     """The BPTT adjoints (dL/dsyn, dL/dmem) written at each step, as the fused kernel computes
     them (the brute force's backward_layer, keeping the history)."""
-    steps, n = d_spk.shape
-    g_syn, g_mem = torch.zeros(n), torch.zeros(n)
-    hist = {"syn": torch.zeros(steps, n), "mem": torch.zeros(steps, n)}
-    q = p.state_bits is not None
-    for t in range(steps - 1, -1, -1):
-        syn_t, mem_t, s_t = sim["syn"][t], sim["mem"][t], sim["spk"][t]
-        m_mem = inside(p.beta * mem_t + syn_t - p.reset * s_t, p.state_bits)
-        m_syn = inside(p.alpha * syn_t + sim["h"][t], p.state_bits)
-        m_v = inside(mem_t - p.threshold, p.state_bits)
-        premem = (quant.quant_error(g_mem, p.error_bits) if q else g_mem) * m_mem
-        presyn = (quant.quant_error(g_syn, p.error_bits) if q else g_syn) * m_syn
-        g_syn = p.alpha * presyn + premem
-        v = quant.quantize(mem_t - p.threshold, p.state_bits)
-        g_v = d_spk[t] / (p.surrogate_scale * v.abs() + 1.0) ** 2
-        g_v = (quant.quant_error(g_v, p.error_bits) if q else g_v) * m_v
-        g_mem = p.beta * premem + g_v
-        hist["syn"][t], hist["mem"][t] = g_syn, g_mem
-    return {k: v.numpy() for k, v in hist.items()}
+    history: dict = {}
+    backward_layer(sim, d_spk, p, history)
+    return {k: v.numpy() for k, v in history.items()}
 
 
 def activities(records, p, weights_after=None) -> list[Activity]:

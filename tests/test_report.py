@@ -21,18 +21,10 @@ from qsnn_mem.memory.estimate import evaluate
 from qsnn_mem.sweep import parse_grid_option, plan, run
 from qsnn_mem.sweep.spec import Sweep
 
+from .report_cases import ARCH, TINY
+
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["nb_epochs=3", "nb_hidden=20", "nb_steps=60", "nb_inputs=60", "nb_outputs=30", "device=cpu"]
 FIGURES = ("energy_vs_bits", "breakdown", "pareto", "density_vs_bits", "area_vs_bits")
-# Register-file organizations: priced without the CACTI table, so the test needs no data file.
-ARCH = """name: rf-{enc}
-tech_node_nm: 45
-clock_hz: 1.0e8
-memories:
-  - {{name: weights, kind: regfile, encoding: {enc}, holds: [weight]}}
-  - {{name: states, kind: regfile, word_bits: 32, holds: [syn, mem, spk, input]}}
-  - {{name: learning, kind: regfile, word_bits: 32, holds: [err, grad]}}
-"""
 
 
 @pytest.fixture(scope="module")

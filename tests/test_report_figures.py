@@ -37,17 +37,10 @@ from qsnn_mem.sweep.spec import Sweep
 from qsnn_mem.tasks.smile.distance import DISTANCE_LABEL, LOSS_LABEL, distance_per_loss
 from qsnn_mem.tasks.smile.plots import draw_loss
 
+from .report_cases import ARCH, TINY
+
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["nb_epochs=3", "nb_hidden=20", "nb_steps=60", "nb_inputs=60", "nb_outputs=30", "device=cpu"]
 ENCODINGS = ("pb-bmp", "crossbar", "pb-csr")  # --arch order: not alphabetical
-ARCH = """name: rf-{enc}
-tech_node_nm: 45
-clock_hz: 1.0e8
-memories:
-  - {{name: weights, kind: regfile, encoding: {enc}, holds: [weight]}}
-  - {{name: states, kind: regfile, word_bits: 32, holds: [syn, mem, spk, input]}}
-  - {{name: learning, kind: regfile, word_bits: 32, holds: [err, grad]}}
-"""
 SMILE = tasks.get("smile").quality
 
 
