@@ -33,6 +33,7 @@ from .report import draw as drawing
 from .report.analysis import parse_at
 from .report.build import Report
 from .report.collect import Priced, price
+from .result_folder import check_replaceable
 from .run_folder import default_run_dir, run_key
 from .runner import run_workload
 from .workload import load_workload
@@ -126,8 +127,8 @@ def estimate(arch: Arch | PathLike, trace: Trace | PathLike, *, ert=None) -> Est
     spec, counted, costs = _arch(arch), _trace(trace), _ert(ert)
     ev = est.evaluate([(spec, counted)], ert=costs)
     energy, area = tables.energy_table(ev), tables.area_table(ev)
-    report = breakdown.breakdown(ev, energy=energy, area=area)
     summary = ev.summary().iloc[0].to_dict()
+    report = breakdown.breakdown(ev, energy=energy, area=area, summary=summary)
     path = None if costs is None else str(costs.path)
     return Estimate(spec, counted, ev, energy, area, summary, report, path)
 
@@ -183,14 +184,8 @@ def export(result: Estimate, folder: PathLike, fmt: str = "accelergy") -> list[P
     if fmt not in estimate_folder.EXPORTS:
         raise QsnnError(f"export format {fmt!r} (allowed: accelergy)")
     target = Path(folder)
-    if target.exists():
-        known = {"ERT.yaml", "ART.yaml", "architecture.yaml", *COUNT_FILES.values()}
-        foreign = sorted(p.name for p in target.iterdir() if p.name not in known)
-        if foreign or not target.is_dir():
-            raise QsnnError(
-                f"export folder {target} holds other files ({', '.join(foreign[:5])}): give an "
-                "empty or new folder (an export replaces its folder whole)"
-            )
+    check_replaceable(target, "export", {"ERT.yaml", "ART.yaml", "architecture.yaml",
+                                         *COUNT_FILES.values()})  # fmt: skip
     with staged_folder(target) as stage:
         written = export_accelergy(result.evaluation, 0, stage)
     return [target / p.name for p in written]

@@ -86,10 +86,10 @@ def estimate(
     report = result.evaluation.ert_report
     for line in report.lines() if report else []:
         typer.echo(line, err=True)
+    if export_dir is not None:
+        api.export(result, export_dir, export.value)
     if export is not None:
-        where = folder / export.value if export_dir is None else export_dir
-        if export_dir is not None:
-            api.export(result, export_dir, export.value)
+        where = export_dir or folder / export.value
         typer.echo(f"{export.value}: wrote {where}/ (ERT.yaml, ART.yaml, action counts, "
                    "architecture.yaml)", err=True)  # fmt: skip
     written = [*FILES, *([f"{inside}/"] if inside else [])]

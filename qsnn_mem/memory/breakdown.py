@@ -267,8 +267,9 @@ def breakdown(
     pair: int = 0,
     energy: pd.DataFrame | None = None,
     area: pd.DataFrame | None = None,
+    summary: Mapping | None = None,
 ) -> Breakdown:
-    """Every breakdown of one pair (energy.csv and area.csv are built unless given)."""
+    """Every breakdown of one pair (energy.csv, area.csv, summary row: built unless given)."""
     arch, trace = ev.pairs[pair]
     energy = tables.energy_table(ev, pair) if energy is None else energy
     area = tables.area_table(ev, pair) if area is None else area
@@ -277,7 +278,7 @@ def breakdown(
         organization=organization(arch, area, ev.ert_report),
         trace={"folder": trace.folder, "workload": trace.workload, "mode": trace.mode, **norm},
         propagation=propagation(arch, tables.traversal_table(ev, pair), energy),
-        totals=totals(ev.summary().iloc[pair], norm),
+        totals=totals(ev.summary().iloc[pair] if summary is None else summary, norm),
         stages=stage_breakdown(energy, norm),
         contributors=contributors(energy, norm),
         arrays=array_costs(area, energy, words_per_access(ev, pair)),

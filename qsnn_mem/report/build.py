@@ -14,9 +14,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..contract.read import read_json
-from ..errors import QsnnError
 from ..io import staged_folder, write_csv, write_json, write_text
+from ..result_folder import check_replaceable
 from . import analysis, figures
 from .collect import Priced, price
 from .draw import FIGURES, available, design_points, draw, slice_tables
@@ -75,7 +74,9 @@ def build_report(
         "point": point,
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
-    _check_folder(target, key[:8], overwrite)
+    differs = "other organizations, slice or point"
+    check_replaceable(target, "report", FILES, key=key[:8], record="report.json",
+                      differs=differs, overwrite=overwrite)  # fmt: skip
     with staged_folder(target) as stage:
         rep = Report(stage, Path(sweep_dir), priced, chosen, point, detail=detail)
         _write(rep)
@@ -108,28 +109,6 @@ def _write(rep: Report) -> None:
     rep.files.append(folder / "report.md")
     write_text(folder / "report.html", to_html(text, folder))
     rep.files.append(folder / "report.html")
-
-
-def _check_folder(folder: Path, key: str, overwrite: bool) -> None:
-    if not folder.exists():
-        return
-    if not folder.is_dir():
-        raise QsnnError(f"report folder {folder}: not a folder")
-    foreign = sorted(p.name for p in folder.iterdir() if p.name not in FILES)
-    if foreign:
-        raise QsnnError(
-            f"report folder {folder} holds files a report does not write "
-            f"({', '.join(foreign[:5])}): give an empty or new --out (a report replaces its "
-            "folder whole)"
-        )
-    record = folder / "report.json"
-    held = read_json(record).get("report_key") if record.is_file() else None
-    if held is not None and held != key and not overwrite:
-        raise QsnnError(
-            f"report folder {folder} holds a report of other organizations, slice or point "
-            f"(key {held}; this one is {key}); add --overwrite to replace it, or give another "
-            "--out"
-        )
 
 
 def _headline(per_epoch, per_infer, area) -> pd.DataFrame:

@@ -14,7 +14,6 @@ import pandas as pd
 
 from ...errors import QsnnError
 from ...io import ensure_dir, write_csv, write_json
-from ...run_folder import weights_digest
 from ..run_common import (
     RunFolder,
     RunOptions,
@@ -108,7 +107,6 @@ def write_run(run_dir: Path, result: TrainResult, record: dict) -> dict:
         "device": str(net.device),
         "backend": net.backend,
         "graph": cfg.graph,
-        "graph_sha256": weights_digest(cfg.graph),  # also in the run key (data_sha256)
         "layers": net.network.layer_names,
         **ended(result),
     }
